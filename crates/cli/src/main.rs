@@ -1,0 +1,2 @@
+//! The `scry` binary: a thin dispatcher over the library crates.
+fn main() {}
