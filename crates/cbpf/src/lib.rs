@@ -1,1 +1,107 @@
-//! scry-cbpf.
+//! scry-cbpf: tcpdump's filter language compiled to classic BPF in pure Rust.
+//!
+//! Pipeline: [`lexer`] → [`parser`] (syntax tree with qualifier inheritance) →
+//! `lower` (predicates with libpcap's loads and evaluation order) → [`cfg`]
+//! (basic blocks) → [`opt`] (verdict-preserving optimizer) → classic BPF,
+//! printable as `tcpdump -d/-dd/-ddd` listings ([`insn`]) and runnable by the
+//! [`interp`] interpreter, over pcap files ([`pcapio`]) or live ([`capture`]).
+
+pub mod ast;
+pub mod capture;
+pub mod cfg;
+pub mod error;
+pub mod insn;
+pub mod interp;
+pub mod ir;
+pub mod lexer;
+pub mod linktype;
+mod lower;
+pub mod opt;
+pub mod parser;
+pub mod pcapio;
+pub mod summary;
+
+pub use error::FilterError;
+pub use insn::Insn;
+pub use linktype::LinkType;
+
+/// tcpdump's default snapshot length, returned for accepted packets.
+pub const DEFAULT_SNAPLEN: u32 = 262_144;
+
+/// Compilation options.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Options {
+    pub linktype: LinkType,
+    /// Run the optimizer (tcpdump's default; `-O` turns it off).
+    pub optimize: bool,
+    /// Value returned for accepted packets.
+    pub snaplen: u32,
+    /// Compile for filtering a savefile (`-r`) rather than for `-d` or a live
+    /// capture; only DLT_NULL/LOOP `ip6` differ (BSD address families).
+    pub savefile: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            linktype: LinkType::En10mb,
+            optimize: true,
+            snaplen: DEFAULT_SNAPLEN,
+            savefile: false,
+        }
+    }
+}
+
+/// Compiles a filter expression to classic BPF.
+pub fn compile(expr: &str, opts: &Options) -> Result<Vec<Insn>, FilterError> {
+    let ast = parser::parse(expr)?;
+    let pred = lower::Lower::new(opts.linktype, opts.savefile).expr(&ast)?;
+    let mut g = cfg::Graph::build(&pred, opts.snaplen);
+    if opts.optimize {
+        opt::optimize(&mut g);
+        if matches!(g.nodes[g.root], cfg::Node::Ret(0)) {
+            return Err(FilterError::General(
+                "expression rejects all packets".into(),
+            ));
+        }
+    }
+    g.emit()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(expr: &str) -> String {
+        insn::listing(&compile(expr, &Options::default()).unwrap())
+    }
+
+    #[test]
+    fn tcp_port_80_matches_libpcap_listing() {
+        assert_eq!(
+            d("tcp port 80"),
+            "(000) ldh      [12]\n(001) jeq      #0x86dd          jt 2\tjf 8\n\
+(002) ldb      [20]\n(003) jeq      #0x6             jt 4\tjf 19\n\
+(004) ldh      [54]\n(005) jeq      #0x50            jt 18\tjf 6\n\
+(006) ldh      [56]\n(007) jeq      #0x50            jt 18\tjf 19\n\
+(008) jeq      #0x800           jt 9\tjf 19\n(009) ldb      [23]\n\
+(010) jeq      #0x6             jt 11\tjf 19\n(011) ldh      [20]\n\
+(012) jset     #0x1fff          jt 19\tjf 13\n(013) ldxb     4*([14]&0xf)\n\
+(014) ldh      [x + 14]\n(015) jeq      #0x50            jt 18\tjf 16\n\
+(016) ldh      [x + 16]\n(017) jeq      #0x50            jt 18\tjf 19\n\
+(018) ret      #262144\n(019) ret      #0\n"
+        );
+    }
+
+    #[test]
+    fn empty_accepts_everything_and_false_is_an_error() {
+        assert_eq!(d(""), "(000) ret      #262144\n");
+        let e = compile("ip and arp", &Options::default()).unwrap_err();
+        assert_eq!(e.to_string(), "expression rejects all packets");
+        let o = Options {
+            optimize: false,
+            ..Options::default()
+        };
+        assert!(compile("ip and arp", &o).is_ok());
+    }
+}

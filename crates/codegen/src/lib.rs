@@ -1,1 +1,145 @@
-//! scry-codegen.
+//! Code generation: an analysed bpftrace program becomes eBPF programs, map definitions and
+//! the layouts of the records those programs send to user space.
+//!
+//! The output is a [`Compiled`] description that does not depend on the kernel: map ids in
+//! instructions are symbolic, tracepoint ids are looked up when attaching, and run-time
+//! constants (start time, `-c` child pid) are read from the `config` map.
+//!
+//! Conventions of the generated code (see `lower.rs`):
+//! - r6 holds the context, r7 this CPU's scratch area, r8 the tracepoint record (`args`);
+//! - expression results are left in r0; temporaries live in 8-byte stack slots;
+//! - strings, tuples, map keys and values and output records are built in the scratch area,
+//!   so the 512-byte stack never limits their size;
+//! - every ring-buffer record starts with a u64 event id, then the arguments laid out like a
+//!   tuple (each padded to 8 bytes).
+
+pub mod layout;
+pub mod lower;
+
+use scry_diagnostics::{Diagnostic, Span};
+use scry_sema::{Analysis, Target, Type};
+use scry_syntax::ast;
+
+pub use layout::MapLayout;
+
+/// The kinds of maps the generated code uses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MapKind {
+    Hash,
+    PerCpuHash,
+    Array,
+    RingBuf,
+}
+
+/// A map to create before loading.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MapDef {
+    pub name: String,
+    pub kind: MapKind,
+    pub key_size: u32,
+    pub value_size: u32,
+    pub max_entries: u32,
+    /// For user maps, index into [`Compiled::user_maps`].
+    pub user: Option<usize>,
+}
+
+/// Ids of the internal maps.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct InternalMaps {
+    pub ringbuf: u32,
+    pub scratch: u32,
+    pub lost: u32,
+    pub config: u32,
+    pub zeros: u32,
+}
+
+/// Offsets of run-time constants in the `config` map's single value.
+pub mod config {
+    /// `nsecs` at start, for `elapsed`.
+    pub const START_NS: u32 = 0;
+    /// The `-c` child's pid, for `cpid`.
+    pub const CPID: u32 = 8;
+    /// Size of the config value.
+    pub const SIZE: u32 = 16;
+}
+
+/// How a program is attached.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ProgKind {
+    /// Run once with BPF_PROG_TEST_RUN at start (BEGIN) or end (END).
+    Begin,
+    End,
+    Tracepoint,
+    /// perf events: interval, profile, software.
+    PerfEvent,
+    RawTracepoint,
+}
+
+/// One program to load.
+#[derive(Clone, Debug)]
+pub struct ProgramSpec {
+    pub name: String,
+    pub kind: ProgKind,
+    /// Where to attach it (several for wildcards).
+    pub targets: Vec<Target>,
+    pub code: scry_ebpf::Program,
+    /// Source spans by instruction origin (see [`scry_ebpf::Asm::set_origin`]).
+    pub spans: Vec<Span>,
+}
+
+/// What a ring-buffer record means, by event id.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum EventDef {
+    Printf { format: String, args: Vec<Type> },
+    System { format: String, args: Vec<Type> },
+    Cat { format: String, args: Vec<Type> },
+    Exit,
+    PrintMap { map: usize, top: u64, div: u64 },
+    PrintValue { ty: Type },
+    Clear { map: usize },
+    Zero { map: usize },
+    Time { format: Option<String> },
+    MapFull { map: usize },
+}
+
+/// Everything needed to run the program.
+#[derive(Clone, Debug)]
+pub struct Compiled {
+    pub programs: Vec<ProgramSpec>,
+    pub maps: Vec<MapDef>,
+    pub internal: InternalMaps,
+    /// User maps with their layouts, by the analysis's map index.
+    pub user_maps: Vec<MapLayout>,
+    /// Map id of each user map.
+    pub user_map_ids: Vec<u32>,
+    pub events: Vec<EventDef>,
+    /// Names for `probe` values below 2^32 (higher values are `1 << 32 | tracefs id`).
+    pub probe_names: Vec<String>,
+    /// strftime formats, by id.
+    pub strftime_formats: Vec<String>,
+}
+
+/// `probe` values at or above this are tracefs event ids (plus this flag).
+pub const PROBE_TRACEFS_FLAG: u64 = 1 << 32;
+
+/// Options for code generation.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// Entries per map (`BPFTRACE_MAP_KEYS_MAX`).
+    pub map_keys_max: u32,
+    /// Ring buffer size in bytes.
+    pub ringbuf_size: u32,
+    /// `-p`: probes other than BEGIN/END fire only in this process.
+    pub pid_filter: Option<u32>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options { map_keys_max: 4096, ringbuf_size: 1 << 22, pid_filter: None }
+    }
+}
+
+/// Generates code. Errors are diagnostics about constructs scry cannot compile.
+pub fn compile(program: &ast::Program, analysis: &Analysis, options: &Options) -> Result<Compiled, Vec<Diagnostic>> {
+    lower::compile(program, analysis, options)
+}

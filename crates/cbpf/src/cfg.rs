@@ -1,0 +1,217 @@
+//! Basic-block graphs: construction from predicates (by continuation, so the
+//! result is a DAG with two leaves), and linearization to classic BPF with
+//! `ja` trampolines for branches longer than 255 instructions.
+
+use crate::error::FilterError;
+use crate::insn::{Insn, op};
+use crate::ir::{Pred, Src};
+
+/// Index of a node in a [`Graph`].
+pub type NodeId = usize;
+
+/// A node: a return, or statements followed by a conditional branch.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Node {
+    Ret(u32),
+    Block {
+        stmts: Vec<Insn>,
+        jop: u16,
+        src: Src,
+        jt: NodeId,
+        jf: NodeId,
+    },
+}
+
+/// A control-flow DAG; node 0 rejects, node 1 accepts.
+#[derive(Debug, Clone)]
+pub struct Graph {
+    pub nodes: Vec<Node>,
+    pub root: NodeId,
+}
+
+/// The rejecting leaf.
+pub const REJECT: NodeId = 0;
+/// The accepting leaf.
+pub const ACCEPT: NodeId = 1;
+
+impl Graph {
+    /// Builds the graph of `p`; accepted packets return `snaplen` bytes.
+    pub fn build(p: &Pred, snaplen: u32) -> Graph {
+        let mut g = Graph {
+            nodes: vec![Node::Ret(0), Node::Ret(snaplen)],
+            root: REJECT,
+        };
+        g.root = g.emit_pred(p, ACCEPT, REJECT);
+        g
+    }
+
+    fn emit_pred(&mut self, p: &Pred, t: NodeId, f: NodeId) -> NodeId {
+        match p {
+            Pred::Const(true) => t,
+            Pred::Const(false) => f,
+            Pred::Not(a) => self.emit_pred(a, f, t),
+            Pred::And(a, b) => {
+                let b = self.emit_pred(b, t, f);
+                self.emit_pred(a, b, f)
+            }
+            Pred::Or(a, b) => {
+                let b = self.emit_pred(b, t, f);
+                self.emit_pred(a, t, b)
+            }
+            Pred::Test(test) => {
+                self.nodes.push(Node::Block {
+                    stmts: test.stmts.clone(),
+                    jop: test.jop,
+                    src: test.src,
+                    jt: t,
+                    jf: f,
+                });
+                self.nodes.len() - 1
+            }
+        }
+    }
+
+    /// Successors of a node.
+    pub fn succs(&self, n: NodeId) -> Option<(NodeId, NodeId)> {
+        match &self.nodes[n] {
+            Node::Ret(_) => None,
+            Node::Block { jt, jf, .. } => Some((*jt, *jf)),
+        }
+    }
+
+    /// Reachable nodes in emission order: each block before its true subtree,
+    /// then its false subtree; a node shared by several paths is placed once,
+    /// after all its predecessors (reverse post-order).
+    pub fn order(&self) -> Vec<NodeId> {
+        let mut seen = vec![false; self.nodes.len()];
+        let mut post = Vec::new();
+        // Iterative DFS: visit jf first so that jt ends up right after the block.
+        let mut stack: Vec<(NodeId, bool)> = vec![(self.root, false)];
+        while let Some((n, expanded)) = stack.pop() {
+            if expanded {
+                post.push(n);
+                continue;
+            }
+            if seen[n] {
+                continue;
+            }
+            seen[n] = true;
+            stack.push((n, true));
+            if let Some((jt, jf)) = self.succs(n) {
+                stack.push((jt, false));
+                stack.push((jf, false));
+            }
+        }
+        post.reverse();
+        post
+    }
+
+    /// Emits classic BPF. Fails if the program exceeds the kernel's limit.
+    pub fn emit(&self) -> Result<Vec<Insn>, FilterError> {
+        let order = self.order();
+        let mut long: Vec<[bool; 2]> = vec![[false; 2]; self.nodes.len()];
+        loop {
+            // Layout: start position of each node.
+            let mut pos = vec![usize::MAX; self.nodes.len()];
+            let mut at = 0usize;
+            for &n in &order {
+                pos[n] = at;
+                at += match &self.nodes[n] {
+                    Node::Ret(_) => 1,
+                    Node::Block { stmts, .. } => {
+                        stmts.len() + 1 + usize::from(long[n][0]) + usize::from(long[n][1])
+                    }
+                };
+            }
+            let mut changed = false;
+            let mut out = Vec::with_capacity(at);
+            for &n in &order {
+                match &self.nodes[n] {
+                    Node::Ret(k) => out.push(Insn::stmt(op::RET | op::K, *k)),
+                    Node::Block {
+                        stmts,
+                        jop,
+                        src,
+                        jt,
+                        jf,
+                    } => {
+                        out.extend_from_slice(stmts);
+                        let here = out.len();
+                        let code = op::JMP | jop | if *src == Src::X { op::X } else { op::K };
+                        let k = if let Src::K(k) = src { *k } else { 0 };
+                        let mut tramp = Vec::new();
+                        let mut rel = [0u8; 2];
+                        for (i, target) in [*jt, *jf].into_iter().enumerate() {
+                            if long[n][i] {
+                                rel[i] = tramp.len() as u8;
+                                let ja_at = here + 1 + tramp.len();
+                                tramp.push(Insn::stmt(
+                                    op::JMP | op::JA,
+                                    (pos[target] - ja_at - 1) as u32,
+                                ));
+                            } else {
+                                let d = pos[target] - here - 1;
+                                if d > 255 {
+                                    long[n][i] = true;
+                                    changed = true;
+                                }
+                                rel[i] = d.min(255) as u8;
+                            }
+                        }
+                        out.push(Insn::jump(code, k, rel[0], rel[1]));
+                        out.extend(tramp);
+                    }
+                }
+            }
+            if !changed {
+                if out.len() > 4096 {
+                    return Err(FilterError::General(format!(
+                        "program of {} instructions exceeds the kernel's limit of 4096",
+                        out.len()
+                    )));
+                }
+                return Ok(out);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::insn::listing;
+
+    #[test]
+    fn builds_and_emits_or_of_tests() {
+        let p = Pred::or(Pred::eq(12, op::H, 0x800), Pred::eq(12, op::H, 0x86dd));
+        let g = Graph::build(&p, 262144);
+        assert_eq!(
+            listing(&g.emit().unwrap()),
+            "(000) ldh      [12]\n(001) jeq      #0x800           jt 4\tjf 2\n\
+             (002) ldh      [12]\n(003) jeq      #0x86dd          jt 4\tjf 5\n\
+             (004) ret      #262144\n(005) ret      #0\n"
+        );
+    }
+
+    #[test]
+    fn long_branches_get_trampolines() {
+        let mut p = Pred::Const(false);
+        for i in 0..200u32 {
+            p = Pred::or(p, Pred::eq(i, op::B, 1));
+        }
+        let p = Pred::and(Pred::eq(300, op::B, 7), p);
+        let prog = Graph::build(&p, 100).emit().unwrap();
+        assert_eq!(prog[1].code, op::JMP | op::JEQ);
+        assert_eq!(prog[2].code, op::JMP | op::JA);
+        crate::interp::validate(&prog).unwrap();
+        let mut pkt = [0u8; 400];
+        assert_eq!(crate::interp::run(&prog, &pkt, 400), 0);
+        pkt[300] = 7;
+        assert_eq!(crate::interp::run(&prog, &pkt, 400), 0);
+        pkt[3] = 1;
+        assert_eq!(crate::interp::run(&prog, &pkt, 400), 100);
+        pkt[3] = 0;
+        pkt[199] = 1;
+        assert_eq!(crate::interp::run(&prog, &pkt, 400), 100);
+    }
+}

@@ -1,0 +1,198 @@
+//! Reading pcap and pcapng files and writing pcap files (through `pcap-file`).
+
+use pcap_file::pcap::{PcapHeader, PcapPacket, PcapReader, PcapWriter};
+use pcap_file::pcapng::{Block, PcapNgReader};
+use pcap_file::{DataLink, Endianness};
+use std::fs::File;
+use std::io::{BufWriter, Read, Write};
+use std::path::Path;
+use std::time::Duration;
+use thiserror::Error;
+
+/// Errors reading or writing capture files.
+#[derive(Debug, Error)]
+pub enum CaptureFileError {
+    #[error("{path}: {source}")]
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("{path}: {msg}")]
+    Format { path: String, msg: String },
+}
+
+/// One captured packet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Packet {
+    /// Time since the Unix epoch.
+    pub ts: Duration,
+    /// Original length on the wire.
+    pub wirelen: u32,
+    /// Captured bytes (possibly fewer than `wirelen`).
+    pub data: Vec<u8>,
+}
+
+/// A whole capture file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Capture {
+    /// The LINKTYPE number of the file (first interface for pcapng).
+    pub linktype: u32,
+    pub packets: Vec<Packet>,
+}
+
+fn fmt_err(path: &Path, e: impl std::fmt::Display) -> CaptureFileError {
+    CaptureFileError::Format {
+        path: path.display().to_string(),
+        msg: e.to_string(),
+    }
+}
+
+fn io_err(path: &Path, e: std::io::Error) -> CaptureFileError {
+    CaptureFileError::Io {
+        path: path.display().to_string(),
+        source: e,
+    }
+}
+
+/// Reads a pcap or pcapng file (detected by its magic number).
+pub fn read_file(path: &Path) -> Result<Capture, CaptureFileError> {
+    let mut f = File::open(path).map_err(|e| io_err(path, e))?;
+    let mut bytes = Vec::new();
+    f.read_to_end(&mut bytes).map_err(|e| io_err(path, e))?;
+    read_bytes(&bytes).map_err(|e| fmt_err(path, e))
+}
+
+/// Parses a pcap or pcapng file held in memory.
+pub fn read_bytes(bytes: &[u8]) -> Result<Capture, String> {
+    if bytes.starts_with(&[0x0a, 0x0d, 0x0d, 0x0a]) {
+        return read_pcapng(bytes);
+    }
+    let mut r = PcapReader::new(bytes).map_err(|e| e.to_string())?;
+    let linktype = u32::from(r.header().datalink);
+    let mut packets = Vec::new();
+    while let Some(p) = r.next_packet() {
+        let p = p.map_err(|e| e.to_string())?;
+        packets.push(Packet {
+            ts: p.timestamp,
+            wirelen: p.orig_len,
+            data: p.data.into_owned(),
+        });
+    }
+    Ok(Capture { linktype, packets })
+}
+
+fn read_pcapng(bytes: &[u8]) -> Result<Capture, String> {
+    let mut r = PcapNgReader::new(bytes).map_err(|e| e.to_string())?;
+    let mut linktypes: Vec<u32> = Vec::new();
+    let mut packets = Vec::new();
+    while let Some(b) = r.next_block() {
+        match b.map_err(|e| e.to_string())? {
+            Block::InterfaceDescription(idb) => {
+                let lt = u32::from(idb.linktype);
+                if linktypes.first().is_some_and(|f| *f != lt) {
+                    return Err(
+                        "pcapng files with several link types are not supported by scry yet".into(),
+                    );
+                }
+                linktypes.push(lt);
+            }
+            Block::EnhancedPacket(p) => packets.push(Packet {
+                ts: p.timestamp,
+                wirelen: p.original_len,
+                data: p.data.into_owned(),
+            }),
+            Block::SimplePacket(p) => packets.push(Packet {
+                ts: Duration::ZERO,
+                wirelen: p.original_len,
+                data: p.data.into_owned(),
+            }),
+            _ => {}
+        }
+    }
+    let linktype = linktypes.first().copied().unwrap_or(1);
+    Ok(Capture { linktype, packets })
+}
+
+/// A pcap file writer.
+pub struct Writer<W: Write> {
+    inner: PcapWriter<W>,
+}
+
+impl Writer<BufWriter<File>> {
+    /// Creates `path` with the given LINKTYPE.
+    pub fn create(path: &Path, linktype: u32) -> Result<Self, CaptureFileError> {
+        let f = File::create(path).map_err(|e| io_err(path, e))?;
+        Writer::new(BufWriter::new(f), linktype).map_err(|e| fmt_err(path, e))
+    }
+}
+
+impl<W: Write> Writer<W> {
+    /// Starts a pcap stream (native byte order, microsecond timestamps,
+    /// snaplen 262144).
+    pub fn new(w: W, linktype: u32) -> Result<Self, String> {
+        let header = PcapHeader {
+            datalink: DataLink::from(linktype),
+            snaplen: crate::DEFAULT_SNAPLEN,
+            // Native order: libpcap reads DLT_NULL address families in the
+            // byte order of the file, and host order is what filters assume.
+            endianness: Endianness::native(),
+            ..PcapHeader::default()
+        };
+        let inner = PcapWriter::with_header(w, header).map_err(|e| e.to_string())?;
+        Ok(Writer { inner })
+    }
+    /// Appends a packet.
+    pub fn write(&mut self, p: &Packet) -> Result<(), String> {
+        let pkt = PcapPacket::new(p.ts, p.wirelen, &p.data);
+        self.inner
+            .write_packet(&pkt)
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    }
+    /// Flushes and returns the underlying writer.
+    pub fn finish(self) -> Result<W, String> {
+        let mut w = self.inner.into_writer();
+        w.flush().map_err(|e| e.to_string())?;
+        Ok(w)
+    }
+}
+
+/// Writes a whole capture to `path`.
+pub fn write_file(path: &Path, linktype: u32, packets: &[Packet]) -> Result<(), CaptureFileError> {
+    let mut w = Writer::create(path, linktype)?;
+    for p in packets {
+        w.write(p).map_err(|e| fmt_err(path, e))?;
+    }
+    w.finish().map_err(|e| fmt_err(path, e))?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pcap_round_trip_keeps_truncation() {
+        let pkts = vec![
+            Packet {
+                ts: Duration::from_micros(1_500_000),
+                wirelen: 60,
+                data: vec![1, 2, 3],
+            },
+            Packet {
+                ts: Duration::from_micros(2_000_001),
+                wirelen: 4,
+                data: vec![9, 9, 9, 9],
+            },
+        ];
+        let mut w = Writer::new(Vec::new(), 101).unwrap();
+        for p in &pkts {
+            w.write(p).unwrap();
+        }
+        let bytes = w.finish().unwrap();
+        let c = read_bytes(&bytes).unwrap();
+        assert_eq!(c.linktype, 101);
+        assert_eq!(c.packets, pkts);
+        assert!(read_bytes(b"garbage!").is_err());
+    }
+}

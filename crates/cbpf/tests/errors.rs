@@ -1,0 +1,137 @@
+//! Invalid and not-yet-supported expressions: scry must return an error (with
+//! a column for lexical, syntax and semantic errors), never panic, and libpcap
+//! must reject the same invalid expressions.
+
+use scry_cbpf::{Options, compile};
+use std::process::Command;
+
+/// Invalid expressions and a fragment of scry's message.
+const INVALID: &[(&str, &str)] = &[
+    ("port 80 443", "expected 'and', 'or' or the end of the expression, found number 443 at column 9"),
+    ("tcp and", "at column 8"),
+    ("host", "expected a host, network, port or protocol value"),
+    ("ip[0:3] = 1", "data size must be 1, 2, or 4 at column 6"),
+    ("ip[1 = 2", "expected ']', found '=' at column 6"),
+    ("port 70000", "illegal port number 70000 > 65535"),
+    ("vlan 5000", "VLAN tag 5000 greater than maximum 4095"),
+    ("ip[0] / 0 = 1", "division by zero at column 7"),
+    ("ip[0] % 0 = 1", "modulus by zero"),
+    ("ip[0] << 33 = 1", "more than 31 bits"),
+    ("08", "number 08 contains non-octal digit at column 1"),
+    ("ip[4294967296] = 1", "number 4294967296 overflows 32 bits at column 4"),
+    ("tcp host 1.2.3.4", "'tcp' modifier applied to host"),
+    ("ether host 1.2.3.4", "needs an ethernet address"),
+    ("net 10.1.2.3/8", "non-network bits set"),
+    ("ip6 host 1.2.3.4", "'ip6' modifier applied to ip host"),
+    ("ip host ::1", "'ip' modifier applied to ip6 host"),
+    ("(tcp", "expected ')'"),
+    ("tcp)", "found ')' at column 4"),
+    ("and", "at column 1"),
+    ("not", "at column 4"),
+    ("ip6 broadcast", "broadcast"),
+    ("arp port 80", "illegal qualifier 'arp' of 'port'"),
+    ("ip portrange 1-2", "illegal qualifier 'ip' of 'portrange'"),
+    ("mpls 1048576", "MPLS label 1048576 greater than maximum 1048575"),
+    ("pppoes 70000", "PPPoE session number 70000 greater than maximum 65535"),
+    ("host 1.2.3.256", "bogus IPv4 address 1.2.3.256 at column 6"),
+    ("ip6 net ::/129", "mask length must be <= 128"),
+    ("net 1.2.3.4/33", "mask length must be <= 32"),
+    ("= 1", "at column 1"),
+    ("ip[0] =", "at column 8"),
+    ("len >", "at column 6"),
+    ("tcp[0] & = 1", "at column 10"),
+    ("port foo", "unknown port name 'foo'"),
+    ("ip proto nosuch", "unknown ip proto 'nosuch'"),
+    ("less", "expected a length"),
+    ("greater x", "expected a length"),
+    ("ip multicast and", "at column 17"),
+    ("1 +", "at column 4"),
+    ("ip[0:4:2] = 1", "bogus address 0:4:2 at column 4"),
+    ("ip6 and tcp[0] = 1", "expression rejects all packets"),
+    ("ip and arp", "expression rejects all packets"),
+    ("1 = 0", "expression rejects all packets"),
+    ("host 1.2.3.4 mask 255.0.0.0", "mask syntax for networks only"),
+    ("src or", "at column 5"),
+    ("ether src", "at column 10"),
+    ("tcp[0] = 1 and (udp or", "at column 23"),
+    ("ip[0] & 0xf > > 5", "at column 15"),
+    ("a $ b", "unexpected character '$' at column 3"),
+];
+
+/// Constructs of the language that scry does not implement yet.
+const UNSUPPORTED: &[(&str, &str)] = &[
+    ("decnet host 1.2", "'decnet' is not supported by scry yet"),
+    ("gateway foo", "'gateway' is not supported by scry yet"),
+    ("ip protochain 6", "'protochain' is not supported by scry yet"),
+    ("ip6 protochain 17", "'protochain' is not supported by scry yet"),
+    ("geneve", "'geneve' is not supported by scry yet"),
+    ("llc", "'llc' is not supported by scry yet"),
+    ("type mgt", "'type' is not supported by scry yet"),
+    ("radio[0] = 1", "'radio' is not supported by scry yet"),
+    ("iso", "'iso' is not supported by scry yet"),
+    ("stp", "'stp' is not supported by scry yet"),
+    ("atalk", "'atalk' is not supported by scry yet"),
+    ("wlan ra 1:2:3:4:5:6", "'ra' is not supported by scry yet"),
+    ("host example.com", "host names are not supported by scry yet"),
+    ("ether proto 42", "802.3 length/LLC protocol 0x2a is not supported by scry yet"),
+];
+
+fn libpcap_rejects(expr: &str) -> Option<bool> {
+    let out = Command::new("tcpdump").args(["-d", "-y", "EN10MB", "--", expr]).output().ok()?;
+    Some(!out.status.success())
+}
+
+#[test]
+fn invalid_expressions_fail_with_positions() {
+    let have = libpcap_rejects("ip").is_some();
+    if !have && std::env::var("CI").is_ok_and(|v| v == "true") {
+        panic!("tcpdump is required in CI");
+    }
+    for (expr, want) in INVALID {
+        let err = compile(expr, &Options::default()).expect_err(expr).to_string();
+        assert!(err.contains(want), "{expr:?}: got {err:?}, want {want:?}");
+        if !err.contains("rejects all packets") {
+            assert!(err.contains(" at column "), "{expr:?}: no position in {err:?}");
+        }
+        if have {
+            assert_eq!(libpcap_rejects(expr), Some(true), "libpcap accepts {expr:?}");
+        }
+    }
+}
+
+#[test]
+fn unsupported_constructs_are_named() {
+    for (expr, want) in UNSUPPORTED {
+        let err = compile(expr, &Options::default()).expect_err(expr).to_string();
+        assert!(err.contains(want), "{expr:?}: got {err:?}, want {want:?}");
+    }
+}
+
+#[test]
+fn random_token_soup_never_panics() {
+    const TOKENS: &[&str] = &[
+        "ip", "tcp", "udp", "host", "net", "port", "src", "dst", "and", "or", "not", "(", ")", "[", "]", ":",
+        "1", "0", "80", "0x10", "1.2.3.4", "10", "::1", "1:2:3:4:5:6", "/", "mask", "=", "!=", ">", "<", "+",
+        "-", "*", "&", "|", "<<", ">>", "len", "vlan", "mpls", "pppoes", "ether", "proto", "less", "greater",
+        "broadcast", "multicast", "tcpflags", "tcp-syn", "icmp", "ip6", "portrange", "1-2", "\\ip", "!", "%",
+    ];
+    let mut x: u64 = 0x1234_5678_9abc_def1;
+    for _ in 0..20_000 {
+        let mut s = String::new();
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        for _ in 0..(x % 9) {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            s.push_str(TOKENS[(x % TOKENS.len() as u64) as usize]);
+            s.push(' ');
+        }
+        for optimize in [true, false] {
+            if let Ok(p) = compile(&s, &Options { optimize, ..Options::default() }) {
+                scry_cbpf::interp::validate(&p).unwrap_or_else(|e| panic!("{s:?}: {e}"));
+            }
+        }
+    }
+}

@@ -1,0 +1,460 @@
+//! The lowering pass: typed AST → eBPF programs.
+//!
+//! One [`Builder`] produces one program. Its conventions:
+//! - r6 = context, r7 = this CPU's scratch area, r8 = tracepoint record (`args`);
+//! - scalar expressions leave their value in r0 (`expr.rs`); aggregates (strings, tuples…)
+//!   are written into scratch memory at an offset chosen by the caller (`store`);
+//! - temporaries are 8-byte stack slots (LIFO) and scratch regions, both released at the end
+//!   of each statement; variables keep theirs for the whole program.
+//!
+//! Map operations are in `maps.rs`, builtin calls and output records in `calls.rs`.
+
+mod calls;
+mod expr;
+mod maps;
+mod stmt;
+
+use std::collections::HashMap;
+
+use scry_diagnostics::{Diagnostic, Span};
+use scry_ebpf::insn::*;
+use scry_ebpf::{helper, Asm, Label, Reg};
+use scry_sema::{Analysis, Target, Type};
+use scry_syntax::ast;
+
+use crate::layout::MapLayout;
+use crate::{
+    Compiled, EventDef, InternalMaps, MapDef, MapKind, Options, ProgKind, ProgramSpec, config,
+};
+
+/// A compile error at a source location.
+pub(crate) type Result<T> = std::result::Result<T, Diagnostic>;
+
+/// State shared by every program of one compile.
+pub(crate) struct Shared<'a> {
+    pub analysis: &'a Analysis,
+    pub events: Vec<EventDef>,
+    pub probe_names: Vec<String>,
+    pub strftime_formats: Vec<String>,
+    pub layouts: Vec<MapLayout>,
+    pub user_map_ids: Vec<u32>,
+    pub internal: InternalMaps,
+    pub scratch_size: u32,
+    pub zeros_size: u32,
+}
+
+impl Shared<'_> {
+    pub fn event(&mut self, def: EventDef) -> u64 {
+        if let Some(index) = self.events.iter().position(|e| *e == def) {
+            return index as u64;
+        }
+        self.events.push(def);
+        self.events.len() as u64 - 1
+    }
+
+    pub fn probe_name(&mut self, name: String) -> u64 {
+        if let Some(index) = self.probe_names.iter().position(|n| *n == name) {
+            return index as u64;
+        }
+        self.probe_names.push(name);
+        self.probe_names.len() as u64 - 1
+    }
+}
+
+/// Where a variable lives.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum VarLoc {
+    Stack(i16),
+    Scratch(u32),
+}
+
+/// How the `probe` builtin is computed.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum ProbeValue {
+    Const(u64),
+    /// From the tracepoint record's `common_type`.
+    CommonType,
+}
+
+/// Stack slots available for temporaries and variables (the last 8 bytes stay free).
+const MAX_SLOTS: i16 = 60;
+
+pub(crate) struct Builder<'s, 'a> {
+    pub shared: &'s mut Shared<'a>,
+    pub asm: Asm,
+    pub spans: Vec<Span>,
+    pub probe: usize,
+    /// Which tracepoint target's fields `args` refers to (per-target programs).
+    pub args_target: Option<usize>,
+    pub probe_value: ProbeValue,
+    pub slots: i16,
+    pub max_slots: i16,
+    pub scratch_top: u32,
+    pub scratch_max: u32,
+    pub vars: HashMap<String, VarLoc>,
+    pub loops: Vec<(Label, Label)>,
+    pub exit_label: Label,
+    pub raw_args: bool,
+}
+
+pub(crate) const CTX: Reg = Reg::R6;
+pub(crate) const SCRATCH: Reg = Reg::R7;
+pub(crate) const ARGS: Reg = Reg::R8;
+
+impl<'s, 'a> Builder<'s, 'a> {
+    fn new(shared: &'s mut Shared<'a>, probe: usize) -> Self {
+        let mut asm = Asm::new();
+        let exit_label = asm.label();
+        Builder {
+            shared,
+            asm,
+            spans: vec![Span::default()],
+            probe,
+            args_target: None,
+            probe_value: ProbeValue::Const(0),
+            slots: 0,
+            max_slots: 0,
+            scratch_top: 0,
+            scratch_max: 0,
+            vars: HashMap::new(),
+            loops: Vec::new(),
+            exit_label,
+            raw_args: false,
+        }
+    }
+
+    pub fn ty(&self, expr: &ast::Expr) -> &'a Type {
+        &self.shared.analysis.typed.exprs[expr.id.index()]
+    }
+
+    /// Records `span` as the origin of the instructions emitted next.
+    pub fn origin(&mut self, span: Span) {
+        self.spans.push(span);
+        self.asm.set_origin(self.spans.len() as u32 - 1);
+    }
+
+    /// A fresh 8-byte stack slot; released with [`Builder::pop_slot`] in LIFO order.
+    pub fn push_slot(&mut self, span: Span) -> Result<i16> {
+        if self.slots >= MAX_SLOTS {
+            return Err(Diagnostic::error(span, "expression too complex: out of BPF stack slots (512 bytes)"));
+        }
+        self.slots += 1;
+        self.max_slots = self.max_slots.max(self.slots);
+        Ok(-8 * self.slots)
+    }
+
+    pub fn pop_slot(&mut self) {
+        self.slots -= 1;
+    }
+
+    /// A scratch region of `size` bytes (8-byte aligned).
+    pub fn scratch(&mut self, size: u32) -> u32 {
+        let offset = self.scratch_top;
+        self.scratch_top += size.div_ceil(8) * 8;
+        self.scratch_max = self.scratch_max.max(self.scratch_top);
+        offset
+    }
+
+    /// `dst = r7 + offset`.
+    pub fn scratch_ptr(&mut self, dst: Reg, offset: u32) {
+        self.asm.mov(dst, SCRATCH);
+        if offset != 0 {
+            self.asm.alu_imm(BPF_ADD, dst, offset as i32);
+        }
+    }
+
+    /// Zeroes `size` bytes of scratch at `offset`.
+    pub fn zero_scratch(&mut self, offset: u32, size: u32) {
+        if size == 0 {
+            return;
+        }
+        if size <= 128 && offset % 8 == 0 {
+            let mut at = 0;
+            while at + 8 <= size {
+                self.asm.store_imm(8, SCRATCH, (offset + at) as i16, 0);
+                at += 8;
+            }
+            while at < size {
+                self.asm.store_imm(1, SCRATCH, (offset + at) as i16, 0);
+                at += 1;
+            }
+            return;
+        }
+        self.shared.zeros_size = self.shared.zeros_size.max(size);
+        self.scratch_ptr(Reg::R1, offset);
+        self.asm.mov_imm(Reg::R2, size as i32);
+        self.asm.load_map_value(Reg::R3, self.shared.internal.zeros, 0);
+        self.asm.call(helper::PROBE_READ_KERNEL);
+    }
+
+    /// Copies `size` bytes from the pointer in `src` (a map value, or other kernel memory)
+    /// to scratch at `offset`.
+    pub fn copy_to_scratch(&mut self, offset: u32, size: u32, src: Reg) {
+        if size <= 64 && size % 8 == 0 && src != Reg::R1 {
+            let mut at = 0;
+            while at < size {
+                self.asm.load(8, Reg::R1, src, at as i16);
+                self.asm.store(8, SCRATCH, (offset + at) as i16, Reg::R1);
+                at += 8;
+            }
+            return;
+        }
+        if src != Reg::R3 {
+            self.asm.mov(Reg::R3, src);
+        }
+        self.scratch_ptr(Reg::R1, offset);
+        self.asm.mov_imm(Reg::R2, size as i32);
+        self.asm.call(helper::PROBE_READ_KERNEL);
+    }
+
+    /// Emits a ring-buffer record of `size` bytes at scratch `offset`, counting it as lost
+    /// when the buffer is full.
+    pub fn output(&mut self, offset: u32, size: u32) {
+        let done = self.asm.label();
+        self.asm.load_map(Reg::R1, self.shared.internal.ringbuf);
+        self.scratch_ptr(Reg::R2, offset);
+        self.asm.mov_imm(Reg::R3, size as i32);
+        self.asm.mov_imm(Reg::R4, 0);
+        self.asm.call(helper::RINGBUF_OUTPUT);
+        self.asm.jump_imm(BPF_JEQ, Reg::R0, 0, done);
+        self.count_lost();
+        self.asm.bind(done);
+    }
+
+    /// Adds one to the lost-event counter.
+    pub fn count_lost(&mut self) {
+        let done = self.asm.label();
+        self.asm.store_imm(4, Reg::FP, -4, 0);
+        self.asm.load_map(Reg::R1, self.shared.internal.lost);
+        self.asm.mov(Reg::R2, Reg::FP);
+        self.asm.alu_imm(BPF_ADD, Reg::R2, -4);
+        self.asm.call(helper::MAP_LOOKUP_ELEM);
+        self.asm.jump_imm(BPF_JEQ, Reg::R0, 0, done);
+        self.asm.mov_imm(Reg::R1, 1);
+        self.asm.atomic_add64(Reg::R0, 0, Reg::R1);
+        self.asm.bind(done);
+    }
+
+    /// Emits a record that holds only an event id.
+    pub fn output_event(&mut self, event: u64) {
+        let record = self.scratch(8);
+        self.asm.store_imm(8, SCRATCH, record as i16, event as i32);
+        self.output(record, 8);
+    }
+
+    /// The prologue: save the context, find the scratch area, point r8 at the record.
+    fn prologue(&mut self) {
+        self.asm.mov(CTX, Reg::R1);
+        self.asm.call(helper::GET_SMP_PROCESSOR_ID);
+        self.asm.store(4, Reg::FP, -4, Reg::R0);
+        self.asm.load_map(Reg::R1, self.shared.internal.scratch);
+        self.asm.mov(Reg::R2, Reg::FP);
+        self.asm.alu_imm(BPF_ADD, Reg::R2, -4);
+        self.asm.call(helper::MAP_LOOKUP_ELEM);
+        let found = self.asm.label();
+        self.asm.jump_imm(BPF_JNE, Reg::R0, 0, found);
+        self.asm.mov_imm(Reg::R0, 0);
+        self.asm.exit();
+        self.asm.bind(found);
+        self.asm.mov(SCRATCH, Reg::R0);
+        self.asm.mov(ARGS, CTX);
+    }
+
+    fn epilogue(&mut self) {
+        self.asm.bind(self.exit_label);
+        self.asm.mov_imm(Reg::R0, 0);
+        self.asm.exit();
+    }
+}
+
+fn uses_args(body: &ast::Block) -> bool {
+    fn expr(e: &ast::Expr) -> bool {
+        use ast::ExprKind as K;
+        match &e.kind {
+            K::Ident(name) => name == "args",
+            K::Map { keys, .. } => keys.iter().any(expr),
+            K::Call { args, .. } => args.iter().any(expr),
+            K::Binary { lhs, rhs, .. } => expr(lhs) || expr(rhs),
+            K::Unary { expr: e, .. } | K::Cast { expr: e, .. } | K::Field { expr: e, .. } | K::TupleIndex { expr: e, .. } => {
+                expr(e)
+            }
+            K::IncDec { target, .. } => expr(target),
+            K::Index { expr: a, index } => expr(a) || expr(index),
+            K::Tuple(elems) => elems.iter().any(expr),
+            K::Ternary { cond, then, otherwise } => expr(cond) || then.as_deref().is_some_and(expr) || expr(otherwise),
+            K::Sizeof(ast::SizeofArg::Expr(e)) => expr(e),
+            _ => false,
+        }
+    }
+    fn stmt(s: &ast::Stmt) -> bool {
+        use ast::StmtKind as S;
+        match &s.kind {
+            S::Expr(e) | S::Return(Some(e)) => expr(e),
+            S::Assign { target, value, .. } => expr(target) || expr(value),
+            S::Let { value, .. } => value.as_ref().is_some_and(expr),
+            S::If { cond, then_block, else_block } => {
+                expr(cond) || block(then_block) || else_block.as_ref().is_some_and(block)
+            }
+            S::Unroll { body, .. } => block(body),
+            S::While { cond, body } => expr(cond) || block(body),
+            S::For { iter, body, .. } => {
+                (match iter {
+                    ast::ForIter::Map(m) => expr(m),
+                    ast::ForIter::Range { start, end } => expr(start) || expr(end),
+                }) || block(body)
+            }
+            S::Block(b) => block(b),
+            _ => false,
+        }
+    }
+    fn block(b: &ast::Block) -> bool {
+        b.stmts.iter().any(stmt)
+    }
+    block(body)
+}
+
+/// Splits a probe's targets into programs.
+fn groups(probe: &ast::Probe, targets: &[Target]) -> Vec<(ProgKind, Vec<Target>, Option<usize>)> {
+    let mut groups = Vec::new();
+    let tracepoints: Vec<Target> = targets.iter().filter(|t| matches!(t, Target::Tracepoint(_))).cloned().collect();
+    let args = uses_args(&probe.body) || probe.predicate.as_ref().is_some_and(|p| {
+        uses_args(&ast::Block { stmts: vec![ast::Stmt { kind: ast::StmtKind::Expr(p.clone()), span: p.span }], span: p.span })
+    });
+    if !tracepoints.is_empty() {
+        if args {
+            for (index, target) in tracepoints.into_iter().enumerate() {
+                groups.push((ProgKind::Tracepoint, vec![target], Some(index)));
+            }
+        } else {
+            groups.push((ProgKind::Tracepoint, tracepoints, None));
+        }
+    }
+    for target in targets {
+        let kind = match target {
+            Target::Begin => ProgKind::Begin,
+            Target::End => ProgKind::End,
+            Target::Tracepoint(_) => continue,
+            Target::Interval { .. } | Target::Profile { .. } | Target::Software { .. } => ProgKind::PerfEvent,
+            Target::RawTracepoint { .. } => ProgKind::RawTracepoint,
+        };
+        groups.push((kind, vec![target.clone()], None));
+    }
+    groups
+}
+
+/// Runs the pass.
+pub(crate) fn compile(
+    program: &ast::Program,
+    analysis: &Analysis,
+    options: &Options,
+) -> std::result::Result<Compiled, Vec<Diagnostic>> {
+    let layouts: Vec<MapLayout> = analysis.typed.maps.iter().map(MapLayout::new).collect();
+    // Map ids: user maps first, then the internal ones.
+    let n_user = layouts.len() as u32;
+    let internal = InternalMaps { ringbuf: n_user, scratch: n_user + 1, lost: n_user + 2, config: n_user + 3, zeros: n_user + 4 };
+    let mut shared = Shared {
+        analysis,
+        events: Vec::new(),
+        probe_names: Vec::new(),
+        strftime_formats: Vec::new(),
+        layouts: layouts.clone(),
+        user_map_ids: (0..n_user).collect(),
+        internal,
+        scratch_size: 8,
+        zeros_size: 8,
+    };
+    let mut programs = Vec::new();
+    let mut errors = Vec::new();
+    for (index, probe) in program.probes.iter().enumerate() {
+        for (kind, targets, args_target) in groups(probe, &analysis.probes[index].targets) {
+            let mut builder = Builder::new(&mut shared, index);
+            builder.args_target = args_target;
+            builder.raw_args = kind == ProgKind::RawTracepoint;
+            builder.probe_value = if targets.len() == 1 {
+                ProbeValue::Const(builder.shared.probe_name(targets[0].probe_name()))
+            } else {
+                ProbeValue::CommonType
+            };
+            builder.prologue();
+            if let (Some(pid), false) = (options.pid_filter, matches!(kind, ProgKind::Begin | ProgKind::End)) {
+                builder.asm.call(helper::GET_CURRENT_PID_TGID);
+                builder.asm.alu_imm(BPF_RSH, Reg::R0, 32);
+                builder.asm.jump_imm(BPF_JNE, Reg::R0, pid as i32, builder.exit_label);
+            }
+            let result = builder.probe_body(probe);
+            if let Err(err) = result {
+                if !errors.contains(&err) {
+                    errors.push(err);
+                }
+                continue;
+            }
+            builder.epilogue();
+            let scratch = builder.scratch_max;
+            let spans = std::mem::take(&mut builder.spans);
+            let asm = std::mem::take(&mut builder.asm);
+            shared.scratch_size = shared.scratch_size.max(scratch);
+            let code = match asm.finish() {
+                Ok(code) => code,
+                Err(err) => {
+                    errors.push(Diagnostic::error(probe.span, format!("code generation failed: {err}")));
+                    continue;
+                }
+            };
+            let name = program_name(&targets);
+            programs.push(ProgramSpec { name, kind, targets, code, spans });
+        }
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    let mut maps: Vec<MapDef> = layouts
+        .iter()
+        .enumerate()
+        .map(|(index, layout)| MapDef {
+            name: if layout.info.name.is_empty() { "AT_".into() } else { format!("AT_{}", layout.info.name) },
+            kind: layout.kind,
+            key_size: layout.full_key_size(),
+            value_size: layout.value_size,
+            max_entries: options.map_keys_max * if layout.bucketed { 8 } else { 1 },
+            user: Some(index),
+        })
+        .collect();
+    let internal_def = |name: &str, kind, key_size, value_size, max_entries| MapDef {
+        name: name.into(),
+        kind,
+        key_size,
+        value_size,
+        max_entries,
+        user: None,
+    };
+    maps.push(internal_def("ringbuf", MapKind::RingBuf, 0, 0, options.ringbuf_size));
+    // One scratch area per possible CPU: the driver sets max_entries from the CPU count.
+    maps.push(internal_def("scratch", MapKind::Array, 4, shared.scratch_size.div_ceil(8) * 8, 0));
+    maps.push(internal_def("lost", MapKind::Array, 4, 8, 1));
+    maps.push(internal_def("config", MapKind::Array, 4, config::SIZE, 1));
+    maps.push(internal_def("zeros", MapKind::Array, 4, shared.zeros_size.div_ceil(8) * 8, 1));
+    Ok(Compiled {
+        programs,
+        maps,
+        internal,
+        user_maps: layouts,
+        user_map_ids: shared.user_map_ids,
+        events: shared.events,
+        probe_names: shared.probe_names,
+        strftime_formats: shared.strftime_formats,
+    })
+}
+
+fn program_name(targets: &[Target]) -> String {
+    match targets.first() {
+        Some(Target::Tracepoint(f)) if targets.len() == 1 => f.name.clone(),
+        Some(Target::Tracepoint(f)) => format!("{}_multi", f.category),
+        Some(Target::Begin) => "BEGIN".into(),
+        Some(Target::End) => "END".into(),
+        Some(Target::Interval { .. }) => "interval".into(),
+        Some(Target::Profile { .. }) => "profile".into(),
+        Some(Target::Software { .. }) => "software".into(),
+        Some(Target::RawTracepoint { name }) => name.clone(),
+        None => "probe".into(),
+    }
+}

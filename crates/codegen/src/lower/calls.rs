@@ -1,0 +1,257 @@
+//! Builtin function calls and the records they send to user space.
+
+use scry_diagnostics::Diagnostic;
+use scry_ebpf::insn::*;
+use scry_ebpf::{helper, Reg};
+use scry_sema::Type;
+use scry_syntax::ast::{self, ExprKind};
+
+use super::{Builder, Result, SCRATCH};
+use crate::EventDef;
+
+fn call_parts(expr: &ast::Expr) -> (&str, &[ast::Expr]) {
+    match &expr.kind {
+        ExprKind::Call { name, args, .. } => (name, args),
+        _ => unreachable!("only called on calls"),
+    }
+}
+
+impl Builder<'_, '_> {
+    /// Calls whose result is a scalar; r0 = result.
+    pub(crate) fn call_scalar(&mut self, expr: &ast::Expr) -> Result<()> {
+        let (name, args) = call_parts(expr);
+        match name {
+            "ksym" | "usym" => self.scalar(&args[0]),
+            "bswap" => {
+                self.scalar(&args[0])?;
+                let bits = match self.ty(&args[0]) {
+                    Type::Int { bytes, .. } => *bytes as i32 * 8,
+                    _ => 64,
+                };
+                // BPF_END | BPF_TO_BE swaps on little-endian hosts.
+                self.asm.insn(Insn::new(BPF_ALU | BPF_END | BPF_X, 0, 0, 0, bits));
+                Ok(())
+            }
+            "has_key" => match &args[0].kind {
+                ExprKind::Map { name, .. } => self.map_has_key(name, &args[1..], expr.span),
+                _ => Err(Diagnostic::error(args[0].span, "has_key() expects a map")),
+            },
+            "strncmp" => {
+                let n = args[2].as_int().ok_or_else(|| Diagnostic::error(args[2].span, "strncmp() length must be a literal"))?;
+                self.string_compare(&args[0], &args[1], Some(n as u32), expr.span)
+            }
+            _ => Err(Diagnostic::error(expr.span, format!("{name}() does not return a number"))),
+        }
+    }
+
+    /// Calls whose result is an aggregate, written at scratch `offset`.
+    pub(crate) fn call_into(&mut self, expr: &ast::Expr, offset: u32, dst_ty: &Type) -> Result<()> {
+        let (name, args) = call_parts(expr);
+        let size = dst_ty.storage_size();
+        match name {
+            "str" => {
+                if let Type::Str(_) = self.ty(&args[0]) {
+                    return self.store(&args[0], offset, dst_ty);
+                }
+                let user = !matches!(self.ty(&args[0]), Type::Ptr { user: false, .. });
+                let capacity = match self.ty(expr) {
+                    Type::Str(n) => (*n).min(size),
+                    _ => size,
+                };
+                self.zero_scratch(offset, size);
+                if let Some(length) = args.get(1).filter(|a| a.as_int().is_none()) {
+                    // A run-time length: str(p, n) reads at most n bytes plus the NUL.
+                    let slot = self.push_slot(expr.span)?;
+                    self.scalar(length)?;
+                    self.asm.alu_imm(BPF_ADD, Reg::R0, 1);
+                    let ok = self.asm.label();
+                    self.asm.jump_imm(BPF_JLE, Reg::R0, capacity as i32, ok);
+                    self.asm.mov_imm(Reg::R0, capacity as i32);
+                    self.asm.bind(ok);
+                    self.asm.store(8, Reg::FP, slot, Reg::R0);
+                    self.scalar(&args[0])?;
+                    self.asm.mov(Reg::R3, Reg::R0);
+                    self.asm.load(8, Reg::R2, Reg::FP, slot);
+                    self.pop_slot();
+                } else {
+                    self.scalar(&args[0])?;
+                    self.asm.mov(Reg::R3, Reg::R0);
+                    self.asm.mov_imm(Reg::R2, capacity as i32);
+                }
+                self.scratch_ptr(Reg::R1, offset);
+                self.asm.call(if user { helper::PROBE_READ_USER_STR } else { helper::PROBE_READ_KERNEL_STR });
+                Ok(())
+            }
+            "buf" => {
+                let Type::Buf(n) = self.ty(expr).clone() else { unreachable!("buf() is typed Buf") };
+                let user = !matches!(self.ty(&args[0]), Type::Ptr { user: false, .. });
+                self.zero_scratch(offset, size);
+                if let Type::Str(_) = self.ty(&args[0]) {
+                    self.store(&args[0], offset + 8, &Type::Str(n))?;
+                } else {
+                    self.scalar(&args[0])?;
+                    self.asm.mov(Reg::R3, Reg::R0);
+                    self.scratch_ptr(Reg::R1, offset + 8);
+                    self.asm.mov_imm(Reg::R2, n as i32);
+                    self.asm.call(if user { helper::PROBE_READ_USER } else { helper::PROBE_READ_KERNEL });
+                }
+                self.asm.store_imm(8, SCRATCH, offset as i16, n as i32);
+                Ok(())
+            }
+            "ntop" => {
+                self.zero_scratch(offset, size);
+                let (family, addr) = if args.len() == 2 { (Some(&args[0]), &args[1]) } else { (None, &args[0]) };
+                match family {
+                    Some(family) => {
+                        self.scalar(family)?;
+                        self.asm.store(8, SCRATCH, offset as i16, Reg::R0);
+                    }
+                    None => self.asm.store_imm(8, SCRATCH, offset as i16, libc_af_inet()),
+                }
+                if let Ok(field) = self.args_field(addr) {
+                    // An address array in the tracepoint record.
+                    self.asm.mov(Reg::R3, super::ARGS);
+                    self.asm.alu_imm(BPF_ADD, Reg::R3, field.offset as i32);
+                    self.scratch_ptr(Reg::R1, offset + 8);
+                    self.asm.mov_imm(Reg::R2, field.size.min(16) as i32);
+                    self.asm.call(helper::PROBE_READ_KERNEL);
+                } else {
+                    self.scalar(addr)?;
+                    self.asm.store(4, SCRATCH, (offset + 8) as i16, Reg::R0);
+                }
+                Ok(())
+            }
+            "strftime" => {
+                let format = args[0].as_str().unwrap_or_default().to_string();
+                let id = match self.shared.strftime_formats.iter().position(|f| *f == format) {
+                    Some(id) => id,
+                    None => {
+                        self.shared.strftime_formats.push(format);
+                        self.shared.strftime_formats.len() - 1
+                    }
+                };
+                self.asm.store_imm(8, SCRATCH, offset as i16, id as i32);
+                self.scalar(&args[1])?;
+                self.asm.store(8, SCRATCH, (offset + 8) as i16, Reg::R0);
+                self.asm.store_imm(8, SCRATCH, (offset + 16) as i16, 0);
+                Ok(())
+            }
+            _ => Err(Diagnostic::error(expr.span, format!("{name}() cannot be used as a value here"))),
+        }
+    }
+
+    /// Builds `[event id][args as a tuple]` and sends it.
+    fn record(&mut self, event: EventDef, args: &[ast::Expr]) -> Result<()> {
+        let types: Vec<Type> = args.iter().map(|a| self.ty(a).clone()).collect();
+        let offsets = Type::tuple_offsets(&types);
+        let size = 8 + Type::Tuple(types.clone()).storage_size();
+        let record = self.scratch(size);
+        let id = self.shared.event(event);
+        for ((arg, ty), at) in args.iter().zip(&types).zip(offsets) {
+            self.store(arg, record + 8 + at, ty)?;
+        }
+        self.asm.store_imm(8, SCRATCH, record as i16, id as i32);
+        self.output(record, size);
+        Ok(())
+    }
+
+    /// Calls used as statements.
+    pub(crate) fn call_statement(&mut self, expr: &ast::Expr) -> Result<()> {
+        let (name, args) = call_parts(expr);
+        let format = || args.first().and_then(|a| a.as_str()).unwrap_or_default().to_string();
+        let types = |b: &Self| args.iter().skip(1).map(|a| b.ty(a).clone()).collect::<Vec<_>>();
+        match name {
+            "printf" => {
+                let event = EventDef::Printf { format: format(), args: types(self) };
+                self.record(event, &args[1..])
+            }
+            "system" => {
+                let event = EventDef::System { format: format(), args: types(self) };
+                self.record(event, &args[1..])
+            }
+            "cat" => {
+                let event = EventDef::Cat { format: format(), args: types(self) };
+                self.record(event, &args[1..])
+            }
+            "time" => {
+                let event = EventDef::Time { format: args.first().and_then(|a| a.as_str()).map(str::to_string) };
+                let id = self.shared.event(event);
+                self.output_event(id);
+                Ok(())
+            }
+            "exit" => {
+                let id = self.shared.event(EventDef::Exit);
+                let record = self.scratch(16);
+                self.asm.store_imm(8, SCRATCH, record as i16, id as i32);
+                match args.first() {
+                    Some(code) => self.scalar(code)?,
+                    None => self.asm.mov_imm(Reg::R0, 0),
+                }
+                self.asm.store(8, SCRATCH, (record + 8) as i16, Reg::R0);
+                self.output(record, 16);
+                self.asm.goto(self.exit_label);
+                Ok(())
+            }
+            "print" => match &args[0].kind {
+                ExprKind::Map { name: map, keys } if keys.is_empty() => {
+                    let index = self.map_index(map, args[0].span)?;
+                    let constant = |b: &Self, i: usize, default: u64| -> Result<u64> {
+                        match args.get(i) {
+                            None => Ok(default),
+                            Some(a) => match &a.kind {
+                                ExprKind::Int { value, .. } => Ok(*value),
+                                ExprKind::Positional(n) => Ok(super::expr::parse_int(&b.positional(*n)).unwrap_or(0) as u64),
+                                _ => Err(Diagnostic::error(a.span, "print(): top and div must be integer literals in scry")),
+                            },
+                        }
+                    };
+                    let top = constant(self, 1, 0)?;
+                    let div = constant(self, 2, 0)?;
+                    let id = self.shared.event(EventDef::PrintMap { map: index, top, div });
+                    self.output_event(id);
+                    Ok(())
+                }
+                _ => {
+                    let event = EventDef::PrintValue { ty: self.ty(&args[0]).clone() };
+                    self.record(event, &args[..1])
+                }
+            },
+            "clear" | "zero" => {
+                let ExprKind::Map { name: map, .. } = &args[0].kind else {
+                    return Err(Diagnostic::error(args[0].span, format!("{name}() expects a map")));
+                };
+                let index = self.map_index(map, args[0].span)?;
+                let event = if name == "clear" { EventDef::Clear { map: index } } else { EventDef::Zero { map: index } };
+                let id = self.shared.event(event);
+                self.output_event(id);
+                Ok(())
+            }
+            "delete" => match &args[0].kind {
+                ExprKind::Map { name: map, keys } if !keys.is_empty() => self.map_delete(map, keys, expr.span),
+                ExprKind::Map { name: map, .. } if args.len() == 2 => self.map_delete(map, &args[1..], expr.span),
+                ExprKind::Map { name: map, .. } => self.map_delete(map, &[], expr.span),
+                _ => Err(Diagnostic::error(args[0].span, "delete() expects a map element")),
+            },
+            "signal" => {
+                self.scalar(&args[0])?;
+                self.asm.mov(Reg::R1, Reg::R0);
+                self.asm.call(helper::SEND_SIGNAL);
+                Ok(())
+            }
+            _ => {
+                if self.ty(expr).is_scalar() {
+                    self.call_scalar(expr)
+                } else {
+                    // A value computed for nothing (e.g. a bare str()): evaluate for effects.
+                    let ty = self.ty(expr).clone();
+                    let offset = self.scratch(ty.storage_size());
+                    self.call_into(expr, offset, &ty)
+                }
+            }
+        }
+    }
+}
+
+fn libc_af_inet() -> i32 {
+    2
+}

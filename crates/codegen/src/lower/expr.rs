@@ -1,0 +1,579 @@
+//! Expressions: scalars into r0, aggregates into scratch memory.
+
+use scry_diagnostics::{Diagnostic, Span};
+use scry_ebpf::insn::*;
+use scry_ebpf::{helper, Reg};
+use scry_sema::{FieldKind, Type};
+use scry_syntax::ast::{self, BinaryOp, ExprKind, IncDecOp, UnaryOp};
+
+use super::{Builder, ProbeValue, Result, VarLoc, ARGS, CTX, SCRATCH};
+use crate::{config, PROBE_TRACEFS_FLAG};
+
+fn unsupported(span: Span, what: impl Into<String>) -> Diagnostic {
+    Diagnostic::error(span, format!("{} is not supported by scry yet", what.into()))
+}
+
+impl Builder<'_, '_> {
+    /// Evaluates a scalar expression into r0 (64 bits, extended by its type's signedness).
+    pub(crate) fn scalar(&mut self, expr: &ast::Expr) -> Result<()> {
+        let ty = self.ty(expr);
+        match &expr.kind {
+            ExprKind::Int { value, .. } => self.asm.load_const(Reg::R0, *value),
+            ExprKind::Char(c) => self.asm.mov_imm(Reg::R0, *c as i8 as i32),
+            ExprKind::Bool(b) => self.asm.mov_imm(Reg::R0, *b as i32),
+            ExprKind::Positional(n) => {
+                let text = self.positional(*n);
+                let value = parse_int(&text).unwrap_or(0);
+                self.asm.load_const(Reg::R0, value as u64);
+            }
+            ExprKind::PositionalCount => {
+                let count = self.shared.analysis.positional_count as u64;
+                self.asm.load_const(Reg::R0, count);
+            }
+            ExprKind::Var(name) => match self.var_loc(name, expr.span)? {
+                VarLoc::Stack(slot) => self.asm.load(8, Reg::R0, Reg::FP, slot),
+                VarLoc::Scratch(_) => return Err(Diagnostic::error(expr.span, "string variable used as a number")),
+            },
+            ExprKind::Map { name, keys } => self.map_read_scalar(name, keys, expr.span)?,
+            ExprKind::Ident(name) => self.builtin(name, expr.span)?,
+            ExprKind::Call { .. } => self.call_scalar(expr)?,
+            ExprKind::Binary { op, lhs, rhs } => self.binary(*op, lhs, rhs, expr.span)?,
+            ExprKind::Unary { op, expr: inner } => match op {
+                UnaryOp::Not => {
+                    self.scalar(inner)?;
+                    self.bool_from(BPF_JEQ, 0);
+                }
+                UnaryOp::BitNot => {
+                    self.scalar(inner)?;
+                    self.asm.alu_imm(BPF_XOR, Reg::R0, -1);
+                }
+                UnaryOp::Neg => {
+                    self.scalar(inner)?;
+                    self.asm.neg(Reg::R0);
+                }
+                UnaryOp::Plus => self.scalar(inner)?,
+                UnaryOp::Deref => {
+                    self.scalar(inner)?;
+                    let user = matches!(self.ty(inner), Type::Ptr { user: true, .. });
+                    self.read_scalar_at_r0(ty, user, expr.span)?;
+                }
+                UnaryOp::AddrOf => return Err(unsupported(expr.span, "The address-of operator")),
+            },
+            ExprKind::IncDec { op, prefix, target } => self.inc_dec(*op, *prefix, target)?,
+            ExprKind::Cast { expr: inner, .. } => {
+                self.scalar(inner)?;
+                self.convert(ty);
+            }
+            ExprKind::Field { .. } => {
+                let field = self.args_field(expr)?;
+                let (offset, size) = (field.offset, field.size);
+                match field.kind {
+                    FieldKind::Int { signed } | FieldKind::IntArray { signed, .. } => self.load_ctx_int(offset, size, signed),
+                    FieldKind::Pointer { .. } | FieldKind::Other => self.load_ctx_int(offset, size.min(8), false),
+                    FieldKind::CharArray | FieldKind::DataLocString => {
+                        return Err(Diagnostic::error(expr.span, "string field used as a number"));
+                    }
+                }
+            }
+            ExprKind::Index { expr: base, index } => {
+                if let Ok(field) = self.args_field(base) {
+                    let FieldKind::IntArray { elem_size, signed, .. } = field.kind else {
+                        return Err(Diagnostic::error(expr.span, "only integer array fields can be indexed"));
+                    };
+                    let i = index.as_int().ok_or_else(|| Diagnostic::error(index.span, "Array index must be a constant"))?;
+                    self.load_ctx_int(field.offset + i as u32 * elem_size, elem_size, signed);
+                } else {
+                    // ptr[i]
+                    let elem = ty.storage_size().max(1);
+                    self.scalar(index)?;
+                    self.asm.alu_imm(BPF_MUL, Reg::R0, elem_size_of(ty) as i32);
+                    let slot = self.push_slot(expr.span)?;
+                    self.asm.store(8, Reg::FP, slot, Reg::R0);
+                    self.scalar(base)?;
+                    self.asm.load(8, Reg::R1, Reg::FP, slot);
+                    self.pop_slot();
+                    self.asm.alu(BPF_ADD, Reg::R0, Reg::R1);
+                    let _ = elem;
+                    let user = matches!(self.ty(base), Type::Ptr { user: true, .. });
+                    self.read_scalar_at_r0(ty, user, expr.span)?;
+                }
+            }
+            ExprKind::TupleIndex { expr: base, index } => {
+                let Type::Tuple(elems) = self.ty(base).clone() else {
+                    return Err(Diagnostic::error(expr.span, "not a tuple"));
+                };
+                let size = Type::Tuple(elems.clone()).storage_size();
+                let offset = self.scratch(size);
+                self.store(base, offset, &Type::Tuple(elems.clone()))?;
+                let at = Type::tuple_offsets(&elems)[*index as usize];
+                self.asm.load(8, Reg::R0, SCRATCH, (offset + at) as i16);
+            }
+            ExprKind::Ternary { cond, then, otherwise } => {
+                let other = self.asm.label();
+                let end = self.asm.label();
+                self.scalar(cond)?;
+                match then {
+                    Some(then) => {
+                        self.asm.jump_imm(BPF_JEQ, Reg::R0, 0, other);
+                        self.scalar(then)?;
+                    }
+                    None => self.asm.jump_imm(BPF_JEQ, Reg::R0, 0, other),
+                }
+                self.asm.goto(end);
+                self.asm.bind(other);
+                self.scalar(otherwise)?;
+                self.asm.bind(end);
+            }
+            ExprKind::Sizeof(arg) => {
+                let size = match arg {
+                    ast::SizeofArg::Expr(e) => self.ty(e).storage_size(),
+                    ast::SizeofArg::Type(t) => type_size(t),
+                };
+                self.asm.mov_imm(Reg::R0, size as i32);
+            }
+            ExprKind::Str(_) | ExprKind::Tuple(_) | ExprKind::Offsetof { .. } => {
+                return Err(Diagnostic::error(expr.span, format!("a value of type {ty} cannot be used as a number")));
+            }
+        }
+        Ok(())
+    }
+
+    /// The value of positional parameter `n` as text.
+    pub(crate) fn positional(&self, n: u32) -> String {
+        self.shared.analysis.positional.get((n as usize).wrapping_sub(1)).cloned().unwrap_or_default()
+    }
+
+    /// r0 = (r0 OP imm) ? 1 : 0.
+    fn bool_from(&mut self, op: u8, imm: i32) {
+        let yes = self.asm.label();
+        let end = self.asm.label();
+        self.asm.jump_imm(op, Reg::R0, imm, yes);
+        self.asm.mov_imm(Reg::R0, 0);
+        self.asm.goto(end);
+        self.asm.bind(yes);
+        self.asm.mov_imm(Reg::R0, 1);
+        self.asm.bind(end);
+    }
+
+    /// Truncates and re-extends r0 to an integer type's width.
+    pub(crate) fn convert(&mut self, ty: &Type) {
+        match ty {
+            Type::Int { bytes, signed } if *bytes < 8 => {
+                let shift = 64 - *bytes as i32 * 8;
+                self.asm.alu_imm(BPF_LSH, Reg::R0, shift);
+                self.asm.alu_imm(if *signed { BPF_ARSH } else { BPF_RSH }, Reg::R0, shift);
+            }
+            Type::Bool => self.bool_from(BPF_JNE, 0),
+            _ => {}
+        }
+    }
+
+    /// r0 = the integer of `size` bytes at `offset` in the tracepoint record.
+    fn load_ctx_int(&mut self, offset: u32, size: u32, signed: bool) {
+        let size = match size {
+            1 | 2 | 4 | 8 => size,
+            _ => 8,
+        };
+        self.asm.load(size, Reg::R0, ARGS, offset as i16);
+        if signed && size < 8 {
+            self.convert(&Type::Int { bytes: size as u8, signed: true });
+        }
+    }
+
+    /// r0 = *(ty *)r0, read with probe_read_{user,kernel}.
+    fn read_scalar_at_r0(&mut self, ty: &Type, user: bool, span: Span) -> Result<()> {
+        let size = match ty {
+            Type::Int { bytes, .. } => *bytes as u32,
+            _ => 8,
+        };
+        let slot = self.push_slot(span)?;
+        self.asm.store_imm(8, Reg::FP, slot, 0);
+        self.asm.mov(Reg::R3, Reg::R0);
+        self.asm.mov(Reg::R1, Reg::FP);
+        self.asm.alu_imm(BPF_ADD, Reg::R1, slot as i32);
+        self.asm.mov_imm(Reg::R2, size as i32);
+        self.asm.call(if user { helper::PROBE_READ_USER } else { helper::PROBE_READ_KERNEL });
+        self.asm.load(size, Reg::R0, Reg::FP, slot);
+        self.pop_slot();
+        if ty.is_signed() {
+            self.convert(ty);
+        }
+        Ok(())
+    }
+
+    fn builtin(&mut self, name: &str, span: Span) -> Result<()> {
+        match name {
+            "pid" => {
+                self.asm.call(helper::GET_CURRENT_PID_TGID);
+                self.asm.alu_imm(BPF_RSH, Reg::R0, 32);
+            }
+            "tid" => {
+                self.asm.call(helper::GET_CURRENT_PID_TGID);
+                self.asm.insn(Insn::new(BPF_ALU | BPF_MOV | BPF_X, 0, 0, 0, 0));
+            }
+            "uid" | "username" => {
+                self.asm.call(helper::GET_CURRENT_UID_GID);
+                self.asm.insn(Insn::new(BPF_ALU | BPF_MOV | BPF_X, 0, 0, 0, 0));
+            }
+            "gid" => {
+                self.asm.call(helper::GET_CURRENT_UID_GID);
+                self.asm.alu_imm(BPF_RSH, Reg::R0, 32);
+            }
+            "nsecs" => self.asm.call(helper::KTIME_GET_BOOT_NS),
+            "elapsed" => {
+                self.asm.call(helper::KTIME_GET_BOOT_NS);
+                self.asm.load_map_value(Reg::R1, self.shared.internal.config, 0);
+                self.asm.load(8, Reg::R1, Reg::R1, config::START_NS as i16);
+                self.asm.alu(BPF_SUB, Reg::R0, Reg::R1);
+            }
+            "cpid" => {
+                self.asm.load_map_value(Reg::R1, self.shared.internal.config, 0);
+                self.asm.load(8, Reg::R0, Reg::R1, config::CPID as i16);
+            }
+            "cpu" => self.asm.call(helper::GET_SMP_PROCESSOR_ID),
+            "numaid" => self.asm.call(helper::GET_NUMA_NODE_ID),
+            "cgroup" => self.asm.call(helper::GET_CURRENT_CGROUP_ID),
+            "rand" => self.asm.call(helper::GET_PRANDOM_U32),
+            "curtask" => self.asm.call(helper::GET_CURRENT_TASK),
+            "jiffies" => self.asm.call(helper::JIFFIES64),
+            "probe" => match self.probe_value {
+                ProbeValue::Const(id) => self.asm.load_const(Reg::R0, id),
+                ProbeValue::CommonType => {
+                    self.asm.load(2, Reg::R0, CTX, 0);
+                    self.asm.load_const(Reg::R1, PROBE_TRACEFS_FLAG);
+                    self.asm.alu(BPF_OR, Reg::R0, Reg::R1);
+                }
+            },
+            other => match other.strip_prefix("arg").and_then(|n| n.parse::<i16>().ok()) {
+                Some(n) if self.raw_args => self.asm.load(8, Reg::R0, CTX, n * 8),
+                _ => return Err(Diagnostic::error(span, format!("The {other} builtin can not be used here"))),
+            },
+        }
+        Ok(())
+    }
+
+    fn binary(&mut self, op: BinaryOp, lhs: &ast::Expr, rhs: &ast::Expr, span: Span) -> Result<()> {
+        if let (Type::Str(_), Type::Str(_)) = (self.ty(lhs), self.ty(rhs)) {
+            self.string_compare(lhs, rhs, None, span)?;
+            // r0 = 0 when equal.
+            if op == BinaryOp::Eq {
+                self.bool_from(BPF_JEQ, 0);
+            } else {
+                self.bool_from(BPF_JNE, 0);
+            }
+            return Ok(());
+        }
+        if op.is_logical() {
+            let short = self.asm.label();
+            let end = self.asm.label();
+            self.scalar(lhs)?;
+            match op {
+                BinaryOp::LogAnd => self.asm.jump_imm(BPF_JEQ, Reg::R0, 0, short),
+                _ => self.asm.jump_imm(BPF_JNE, Reg::R0, 0, short),
+            }
+            self.scalar(rhs)?;
+            self.bool_from(BPF_JNE, 0);
+            self.asm.goto(end);
+            self.asm.bind(short);
+            self.asm.mov_imm(Reg::R0, if op == BinaryOp::LogAnd { 0 } else { 1 });
+            self.asm.bind(end);
+            return Ok(());
+        }
+        let signed = self.ty(lhs).is_signed() || self.ty(rhs).is_signed();
+        self.scalar(lhs)?;
+        let slot = self.push_slot(span)?;
+        self.asm.store(8, Reg::FP, slot, Reg::R0);
+        self.scalar(rhs)?;
+        self.asm.mov(Reg::R1, Reg::R0);
+        self.asm.load(8, Reg::R0, Reg::FP, slot);
+        self.pop_slot();
+        self.binary_op(op, signed, span)
+    }
+
+    /// r0 = r0 OP r1.
+    pub(crate) fn binary_op(&mut self, op: BinaryOp, signed: bool, _span: Span) -> Result<()> {
+        let alu = match op {
+            BinaryOp::Add => Some(BPF_ADD),
+            BinaryOp::Sub => Some(BPF_SUB),
+            BinaryOp::Mul => Some(BPF_MUL),
+            BinaryOp::Div => Some(BPF_DIV),
+            BinaryOp::Mod => Some(BPF_MOD),
+            BinaryOp::BitAnd => Some(BPF_AND),
+            BinaryOp::BitOr => Some(BPF_OR),
+            BinaryOp::BitXor => Some(BPF_XOR),
+            BinaryOp::Shl => Some(BPF_LSH),
+            BinaryOp::Shr => Some(if signed { BPF_ARSH } else { BPF_RSH }),
+            _ => None,
+        };
+        if let Some(alu) = alu {
+            if matches!(op, BinaryOp::Div | BinaryOp::Mod) && signed {
+                // Signed division (kernels >= 6.6: the `off = 1` form of div/mod).
+                self.asm.insn(Insn::new(BPF_ALU64 | alu | BPF_X, 0, 1, 1, 0));
+            } else {
+                self.asm.alu(alu, Reg::R0, Reg::R1);
+            }
+            return Ok(());
+        }
+        let jump = match (op, signed) {
+            (BinaryOp::Eq, _) => BPF_JEQ,
+            (BinaryOp::Ne, _) => BPF_JNE,
+            (BinaryOp::Lt, false) => BPF_JLT,
+            (BinaryOp::Lt, true) => BPF_JSLT,
+            (BinaryOp::Le, false) => BPF_JLE,
+            (BinaryOp::Le, true) => BPF_JSLE,
+            (BinaryOp::Gt, false) => BPF_JGT,
+            (BinaryOp::Gt, true) => BPF_JSGT,
+            (BinaryOp::Ge, false) => BPF_JGE,
+            (BinaryOp::Ge, true) => BPF_JSGE,
+            _ => unreachable!("logical operators are handled by binary()"),
+        };
+        let yes = self.asm.label();
+        let end = self.asm.label();
+        self.asm.jump_reg(jump, Reg::R0, Reg::R1, yes);
+        self.asm.mov_imm(Reg::R0, 0);
+        self.asm.goto(end);
+        self.asm.bind(yes);
+        self.asm.mov_imm(Reg::R0, 1);
+        self.asm.bind(end);
+        Ok(())
+    }
+
+    fn inc_dec(&mut self, op: IncDecOp, prefix: bool, target: &ast::Expr) -> Result<()> {
+        let delta = if op == IncDecOp::Inc { 1 } else { -1 };
+        match &target.kind {
+            ExprKind::Var(name) => {
+                let VarLoc::Stack(slot) = self.var_loc(name, target.span)? else {
+                    return Err(Diagnostic::error(target.span, "++/-- needs an integer variable"));
+                };
+                self.asm.load(8, Reg::R0, Reg::FP, slot);
+                self.asm.alu_imm(BPF_ADD, Reg::R0, delta);
+                self.asm.store(8, Reg::FP, slot, Reg::R0);
+                if !prefix {
+                    self.asm.alu_imm(BPF_SUB, Reg::R0, delta);
+                }
+                Ok(())
+            }
+            ExprKind::Map { name, keys } => self.map_inc_dec(name, keys, delta, prefix, target.span),
+            _ => Err(Diagnostic::error(target.span, "++ and -- apply to variables and maps only")),
+        }
+    }
+
+    /// Compares two strings; r0 = 0 when equal. `limit` caps the bytes compared (strncmp).
+    pub(crate) fn string_compare(&mut self, lhs: &ast::Expr, rhs: &ast::Expr, limit: Option<u32>, _span: Span) -> Result<()> {
+        let (a_ty, b_ty) = (self.ty(lhs).clone(), self.ty(rhs).clone());
+        let (a_size, b_size) = (a_ty.storage_size(), b_ty.storage_size());
+        let mut n = a_size.min(b_size);
+        if let Some(limit) = limit {
+            n = n.min(limit);
+        }
+        // A literal side is compared against immediates.
+        let (literal, other, other_ty) = match (&lhs.kind, &rhs.kind) {
+            (_, ExprKind::Str(s)) => (Some(s.clone()), lhs, a_ty.clone()),
+            (ExprKind::Str(s), _) => (Some(s.clone()), rhs, b_ty.clone()),
+            _ => (None, lhs, a_ty.clone()),
+        };
+        let differ = self.asm.label();
+        let same = self.asm.label();
+        let end = self.asm.label();
+        if let Some(literal) = literal {
+            let a = self.scratch(other_ty.storage_size());
+            self.store(other, a, &other_ty)?;
+            let mut bytes = literal.into_bytes();
+            bytes.push(0);
+            for (i, byte) in bytes.iter().enumerate().take(n as usize) {
+                self.asm.load(1, Reg::R1, SCRATCH, (a + i as u32) as i16);
+                self.asm.jump_imm(BPF_JNE, Reg::R1, *byte as i32, differ);
+                if *byte == 0 {
+                    self.asm.goto(same);
+                    break;
+                }
+            }
+        } else {
+            let a = self.scratch(a_size);
+            self.store(lhs, a, &a_ty)?;
+            let b = self.scratch(b_size);
+            self.store(rhs, b, &b_ty)?;
+            for i in 0..n {
+                self.asm.load(1, Reg::R1, SCRATCH, (a + i) as i16);
+                self.asm.load(1, Reg::R2, SCRATCH, (b + i) as i16);
+                self.asm.jump_reg(BPF_JNE, Reg::R1, Reg::R2, differ);
+                self.asm.jump_imm(BPF_JEQ, Reg::R1, 0, same);
+            }
+        }
+        self.asm.bind(same);
+        self.asm.mov_imm(Reg::R0, 0);
+        self.asm.goto(end);
+        self.asm.bind(differ);
+        self.asm.mov_imm(Reg::R0, 1);
+        self.asm.bind(end);
+        Ok(())
+    }
+
+    /// Writes `expr`'s value, converted to `dst_ty`, at scratch `offset`.
+    pub(crate) fn store(&mut self, expr: &ast::Expr, offset: u32, dst_ty: &Type) -> Result<()> {
+        let src_ty = self.ty(expr).clone();
+        let size = dst_ty.storage_size();
+        if src_ty.is_scalar() || dst_ty.is_scalar() {
+            self.scalar(expr)?;
+            self.asm.store(8, SCRATCH, offset as i16, Reg::R0);
+            return Ok(());
+        }
+        match &expr.kind {
+            ExprKind::Str(text) => {
+                let mut bytes = text.as_bytes().to_vec();
+                bytes.truncate(size.saturating_sub(1) as usize);
+                bytes.resize(size as usize, 0);
+                self.store_bytes(offset, &bytes);
+            }
+            ExprKind::Positional(n) => {
+                let mut bytes = self.positional(*n).into_bytes();
+                bytes.truncate(size.saturating_sub(1) as usize);
+                bytes.resize(size as usize, 0);
+                self.store_bytes(offset, &bytes);
+            }
+            ExprKind::Var(name) => {
+                let VarLoc::Scratch(from) = self.var_loc(name, expr.span)? else {
+                    return Err(Diagnostic::error(expr.span, "number used as a string"));
+                };
+                let n = src_ty.storage_size().min(size);
+                self.zero_scratch(offset, size);
+                self.scratch_ptr(Reg::R3, from);
+                self.copy_to_scratch(offset, n, Reg::R3);
+            }
+            ExprKind::Ident(name) if name == "comm" => {
+                self.zero_scratch(offset, size);
+                self.scratch_ptr(Reg::R1, offset);
+                self.asm.mov_imm(Reg::R2, size.min(16) as i32);
+                self.asm.call(helper::GET_CURRENT_COMM);
+            }
+            ExprKind::Map { name, keys } => self.map_read_into(name, keys, offset, dst_ty, expr.span)?,
+            ExprKind::Call { .. } => self.call_into(expr, offset, dst_ty)?,
+            ExprKind::Field { .. } => {
+                let field = self.args_field(expr)?;
+                match field.kind {
+                    FieldKind::CharArray => {
+                        self.zero_scratch(offset, size);
+                        self.asm.mov(Reg::R3, ARGS);
+                        self.asm.alu_imm(BPF_ADD, Reg::R3, field.offset as i32);
+                        self.scratch_ptr(Reg::R1, offset);
+                        self.asm.mov_imm(Reg::R2, field.size.min(size) as i32);
+                        self.asm.call(helper::PROBE_READ_KERNEL);
+                    }
+                    FieldKind::DataLocString => {
+                        self.zero_scratch(offset, size);
+                        self.asm.load(4, Reg::R3, ARGS, field.offset as i16);
+                        self.asm.alu_imm(BPF_AND, Reg::R3, 0xffff);
+                        self.asm.mov(Reg::R0, ARGS);
+                        self.asm.alu(BPF_ADD, Reg::R0, Reg::R3);
+                        self.asm.mov(Reg::R3, Reg::R0);
+                        self.scratch_ptr(Reg::R1, offset);
+                        self.asm.mov_imm(Reg::R2, size as i32);
+                        self.asm.call(helper::PROBE_READ_KERNEL_STR);
+                    }
+                    _ => return Err(Diagnostic::error(expr.span, "this field is not a string")),
+                }
+            }
+            ExprKind::Tuple(elems) => {
+                let Type::Tuple(dst_elems) = dst_ty else {
+                    return Err(Diagnostic::error(expr.span, "tuple stored into a non-tuple"));
+                };
+                let offsets = Type::tuple_offsets(dst_elems);
+                self.zero_scratch(offset, size);
+                for ((elem, elem_ty), at) in elems.iter().zip(dst_elems).zip(offsets) {
+                    self.store(elem, offset + at, elem_ty)?;
+                }
+            }
+            ExprKind::Ternary { cond, then, otherwise } => {
+                let other = self.asm.label();
+                let end = self.asm.label();
+                self.scalar(cond)?;
+                self.asm.jump_imm(BPF_JEQ, Reg::R0, 0, other);
+                match then {
+                    Some(then) => self.store(then, offset, dst_ty)?,
+                    None => return Err(unsupported(expr.span, "?: without a middle operand on strings")),
+                }
+                self.asm.goto(end);
+                self.asm.bind(other);
+                self.store(otherwise, offset, dst_ty)?;
+                self.asm.bind(end);
+            }
+            ExprKind::TupleIndex { expr: base, index } => {
+                let Type::Tuple(elems) = self.ty(base).clone() else {
+                    return Err(Diagnostic::error(expr.span, "not a tuple"));
+                };
+                let tuple = self.scratch(Type::Tuple(elems.clone()).storage_size());
+                self.store(base, tuple, &Type::Tuple(elems.clone()))?;
+                let at = Type::tuple_offsets(&elems)[*index as usize];
+                let n = elems[*index as usize].storage_size().min(size);
+                self.zero_scratch(offset, size);
+                self.scratch_ptr(Reg::R3, tuple + at);
+                self.copy_to_scratch(offset, n, Reg::R3);
+            }
+            _ => return Err(Diagnostic::error(expr.span, format!("cannot store a value of type {src_ty} here"))),
+        }
+        Ok(())
+    }
+
+    /// Writes constant bytes (length a multiple of 1) at scratch `offset`.
+    pub(crate) fn store_bytes(&mut self, offset: u32, bytes: &[u8]) {
+        let mut at = 0;
+        while at + 4 <= bytes.len() {
+            let word = i32::from_le_bytes(bytes[at..at + 4].try_into().expect("4 bytes"));
+            self.asm.store_imm(4, SCRATCH, (offset as usize + at) as i16, word);
+            at += 4;
+        }
+        while at < bytes.len() {
+            self.asm.store_imm(1, SCRATCH, (offset as usize + at) as i16, bytes[at] as i32);
+            at += 1;
+        }
+    }
+
+    /// The tracepoint field an `args->f` expression reads, for this program's target.
+    pub(crate) fn args_field(&self, expr: &ast::Expr) -> Result<scry_sema::Field> {
+        let fields = self
+            .shared
+            .analysis
+            .typed
+            .args_fields
+            .get(&expr.id.0)
+            .ok_or_else(|| Diagnostic::error(expr.span, "not a tracepoint argument"))?;
+        let index = self.args_target.unwrap_or(0);
+        fields.get(index).cloned().ok_or_else(|| Diagnostic::error(expr.span, "tracepoint argument missing"))
+    }
+}
+
+fn elem_size_of(ty: &Type) -> u32 {
+    match ty {
+        Type::Int { bytes, .. } => *bytes as u32,
+        _ => 8,
+    }
+}
+
+fn type_size(ty: &ast::TypeName) -> u32 {
+    if ty.pointer_depth > 0 {
+        return 8;
+    }
+    let base = match &ty.base {
+        ast::BaseType::Int { bits, .. } => *bits as u32 / 8,
+        ast::BaseType::Bool => 1,
+        _ => 8,
+    };
+    base * ty.array_len.unwrap_or(1) as u32
+}
+
+/// Parses a positional parameter as bpftrace does (decimal, hex, octal).
+pub(crate) fn parse_int(text: &str) -> Option<i64> {
+    let text = text.trim();
+    let (negative, digits) = match text.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, text),
+    };
+    let value = if let Some(hex) = digits.strip_prefix("0x").or_else(|| digits.strip_prefix("0X")) {
+        i64::from_str_radix(hex, 16).ok()?
+    } else if digits.len() > 1 && digits.starts_with('0') {
+        i64::from_str_radix(&digits[1..], 8).ok()?
+    } else {
+        digits.parse().ok()?
+    };
+    Some(if negative { -value } else { value })
+}

@@ -1,0 +1,85 @@
+//! The running kernel as the analysis sees it, read through tracefs on first use.
+
+use std::cell::OnceCell;
+
+use scry_runtime::tracefs::{Tracefs, TracefsError};
+use scry_sema::{Field, FieldKind, KernelInfo, TracepointFormat};
+use scry_tracefs::FieldType;
+
+/// Kernel facts from tracefs and `/sys`.
+pub struct LiveKernel {
+    tracefs: OnceCell<Result<Tracefs, String>>,
+    events: OnceCell<Result<Vec<(String, String)>, String>>,
+}
+
+impl Default for LiveKernel {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl LiveKernel {
+    pub fn new() -> LiveKernel {
+        LiveKernel { tracefs: OnceCell::new(), events: OnceCell::new() }
+    }
+
+    /// tracefs, mounted on first use when it is missing.
+    pub fn tracefs(&self) -> Result<&Tracefs, String> {
+        self.tracefs.get_or_init(|| Tracefs::open().map_err(|e: TracefsError| e.to_string())).as_ref().map_err(Clone::clone)
+    }
+}
+
+/// Converts a parsed format file into the analysis's layout, without the common fields.
+pub fn convert_format(category: &str, name: &str, format: &scry_tracefs::EventFormat) -> TracepointFormat {
+    let user = category == "syscalls";
+    let fields = format
+        .args()
+        .map(|f| {
+            let kind = match &f.ty {
+                FieldType::Int { signed, .. } => FieldKind::Int { signed: *signed },
+                FieldType::Char => FieldKind::Int { signed: true },
+                FieldType::Pointer { pointee } => {
+                    let base = pointee.trim_start_matches("const ").trim_end_matches(" const").trim();
+                    FieldKind::Pointer { char: base == "char", user }
+                }
+                FieldType::Array { elem, len } => match elem.as_ref() {
+                    FieldType::Char => FieldKind::CharArray,
+                    FieldType::Int { size, signed } => FieldKind::IntArray { elem_size: *size, len: *len, signed: *signed },
+                    _ => FieldKind::Other,
+                },
+                FieldType::DataLoc { elem } if elem == "char" => FieldKind::DataLocString,
+                _ => FieldKind::Other,
+            };
+            Field { name: f.name.clone(), c_type: f.c_type.clone(), offset: f.offset, size: f.size, kind }
+        })
+        .collect();
+    TracepointFormat { category: category.to_string(), name: name.to_string(), fields }
+}
+
+impl KernelInfo for LiveKernel {
+    fn tracepoints(&self) -> Result<Vec<(String, String)>, String> {
+        self.events
+            .get_or_init(|| {
+                let tracefs = self.tracefs()?;
+                let text = tracefs.available_events().map_err(|e| e.to_string())?;
+                Ok(scry_tracefs::parse_available_events(&text).into_iter().map(|e| (e.category, e.name)).collect())
+            })
+            .clone()
+    }
+
+    fn tracepoint_format(&self, category: &str, event: &str) -> Result<TracepointFormat, String> {
+        let tracefs = self.tracefs()?;
+        let text = tracefs.event_format(category, event).map_err(|e| e.to_string())?;
+        let format = scry_tracefs::parse_format(&text).map_err(|e| e.to_string())?;
+        Ok(convert_format(category, event, &format))
+    }
+
+    fn has_kprobes(&self) -> bool {
+        std::path::Path::new("/sys/bus/event_source/devices/kprobe").exists()
+            || self.tracefs().map(|t| t.root().join("kprobe_events").exists()).unwrap_or(false)
+    }
+
+    fn has_fentry(&self) -> bool {
+        scry_runtime::features::fentry_loadable()
+    }
+}

@@ -1,0 +1,425 @@
+//! Running a compiled program: maps, loading, attaching, the event loop, END and the final
+//! map dump.
+//!
+//! Order of events, as in current bpftrace: every probe is attached, `Attached N probes` is
+//! printed, BEGIN runs, the readiness line `__BPFTRACE_NOTIFY_PROBES_ATTACHED` is printed when
+//! that variable is set, and the `-c` command is released. The run ends on `exit()`, Ctrl-C,
+//! SIGTERM or the command's exit; then END runs, the ring buffer is drained, every non-empty
+//! map is printed and the probes are detached.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
+
+use scry_codegen::{EventDef, MapKind, ProgKind, ProgramSpec};
+use scry_output::{PrintOptions, Printer};
+use scry_runtime::attach::{self, Attachment, Sampling};
+use scry_runtime::map::MapError;
+use scry_runtime::ringbuf::RingBuf;
+use scry_runtime::tracefs::Tracefs;
+use scry_runtime::{sys, LoadError, Map, MapSpec, MapType, ProgType, Program};
+use scry_sema::Target;
+
+use crate::compile::Output;
+use crate::decode::{u64_at, Decoder};
+
+/// How to run.
+#[derive(Clone, Debug, Default)]
+pub struct RunOptions {
+    /// `-c`: a command to start once attached; the run ends when it exits.
+    pub command: Option<Vec<String>>,
+    /// `-v`: print load statistics on stderr.
+    pub verbose: bool,
+    /// Print `__BPFTRACE_NOTIFY_PROBES_ATTACHED` on stderr once ready.
+    pub notify: bool,
+    /// Load the programs, then stop without attaching.
+    pub dry_run: bool,
+}
+
+/// Why a run failed.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error("{0}")]
+    Map(#[from] MapError),
+    #[error("creating the output ring buffer: {0}")]
+    RingBuf(#[from] scry_runtime::ringbuf::RingBufError),
+    /// A verifier rejection, already rendered with the script location.
+    #[error("{0}")]
+    Verifier(String),
+    #[error("{0}")]
+    Load(LoadError),
+    #[error("{0}")]
+    Attach(String),
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+}
+
+const SOFTWARE: u32 = sys::PERF_TYPE_SOFTWARE;
+const CPU_CLOCK: u64 = 0;
+
+struct Live {
+    maps: Vec<Option<Map>>,
+    /// The ring buffer's fd (the map sits in `maps` as `None`).
+    ring_fd: i32,
+}
+
+fn create_maps(output: &Output, n_cpus: usize) -> Result<(Live, RingBuf), RunError> {
+    let compiled = &output.compiled;
+    let mut maps = Vec::with_capacity(compiled.maps.len());
+    let mut ring = None;
+    for def in &compiled.maps {
+        let ty = match def.kind {
+            MapKind::Hash => MapType::Hash,
+            MapKind::PerCpuHash => MapType::PerCpuHash,
+            MapKind::Array => MapType::Array,
+            MapKind::RingBuf => {
+                ring = Some(RingBuf::create(&def.name, def.max_entries)?);
+                maps.push(None);
+                continue;
+            }
+        };
+        let max_entries = if def.max_entries == 0 { n_cpus as u32 } else { def.max_entries };
+        let spec = MapSpec { name: def.name.clone(), ty, key_size: def.key_size, value_size: def.value_size, max_entries };
+        maps.push(Some(Map::create(spec, n_cpus)?));
+    }
+    let ring: RingBuf = ring.expect("the code generator always defines a ring buffer");
+    Ok((Live { maps, ring_fd: ring.map().fd() }, ring))
+}
+
+fn map_fd(live: &Live, id: u32) -> i32 {
+    match &live.maps[id as usize] {
+        Some(map) => map.fd(),
+        None => live.ring_fd,
+    }
+}
+
+fn prog_type(kind: &ProgKind) -> ProgType {
+    match kind {
+        ProgKind::Begin | ProgKind::End | ProgKind::RawTracepoint => ProgType::RawTracepoint,
+        ProgKind::Tracepoint => ProgType::Tracepoint,
+        ProgKind::PerfEvent => ProgType::PerfEvent,
+    }
+}
+
+fn load(output: &Output, live: &Live, spec: &ProgramSpec) -> Result<Program, RunError> {
+    let insns = spec.code.relocated(|id| map_fd(live, id));
+    Program::load(prog_type(&spec.kind), &spec.name, &insns).map_err(|err| match err {
+        LoadError::Verifier { log, .. } => RunError::Verifier(crate::verifier::render(spec, &log, &output.source)),
+        other => RunError::Load(other),
+    })
+}
+
+fn attach_program(
+    program: &Program,
+    spec: &ProgramSpec,
+    tracefs: &mut Option<Tracefs>,
+    decoder: &mut Decoder<'_>,
+    attachments: &mut Vec<Attachment>,
+) -> Result<(), RunError> {
+    let online = || scry_runtime::cpu::online().map_err(RunError::Io);
+    for target in &spec.targets {
+        let what = target.probe_name();
+        let attach_error = |e: attach::AttachError| RunError::Attach(format!("ERROR: could not attach probe {what}: {e}"));
+        match target {
+            Target::Begin | Target::End => {}
+            Target::Tracepoint(format) => {
+                if tracefs.is_none() {
+                    *tracefs = Some(Tracefs::open().map_err(|e| RunError::Attach(format!("ERROR: {e}")))?);
+                }
+                let tracefs = tracefs.as_ref().expect("opened above");
+                let id = tracefs
+                    .event_id(&format.category, &format.name)
+                    .map_err(|e| RunError::Attach(format!("ERROR: could not attach probe {what}: {e}")))?;
+                decoder.tracepoint_names.insert(id, what.clone());
+                attachments.push(attach::tracepoint(program, id, &what).map_err(attach_error)?);
+            }
+            Target::Interval { period_ns, .. } => {
+                attachments.push(
+                    attach::perf_event(program, SOFTWARE, CPU_CLOCK, Sampling::Period(*period_ns), 0, &what)
+                        .map_err(attach_error)?,
+                );
+            }
+            Target::Profile { period_ns, hz, .. } => {
+                let sampling = match (period_ns, hz) {
+                    (Some(ns), _) => Sampling::Period(*ns),
+                    (None, Some(hz)) => Sampling::Frequency(*hz),
+                    (None, None) => Sampling::Frequency(99),
+                };
+                for cpu in online()? {
+                    attachments.push(attach::perf_event(program, SOFTWARE, CPU_CLOCK, sampling, cpu, &what).map_err(attach_error)?);
+                }
+            }
+            Target::Software { config, period, .. } => {
+                for cpu in online()? {
+                    attachments.push(
+                        attach::perf_event(program, SOFTWARE, *config, Sampling::Period(*period), cpu, &what)
+                            .map_err(attach_error)?,
+                    );
+                }
+            }
+            Target::RawTracepoint { name } => {
+                attachments.push(attach::raw_tracepoint(program, name).map_err(attach_error)?);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// What the event loop should do next.
+#[derive(PartialEq, Eq)]
+enum Flow {
+    Continue,
+    Exit(i32),
+}
+
+struct Handler<'a, 'p> {
+    output: &'a Output,
+    live: &'a Live,
+    decoder: Decoder<'a>,
+    printer: &'p mut dyn Printer,
+    warned_full: Vec<bool>,
+    exit_code: Option<i32>,
+    io_error: Option<std::io::Error>,
+}
+
+impl Handler<'_, '_> {
+    fn user_map(&self, index: usize) -> &Map {
+        let id = self.output.compiled.user_map_ids[index];
+        self.live.maps[id as usize].as_ref().expect("user maps are not ring buffers")
+    }
+
+    fn dump(&self, index: usize) -> Result<scry_output::MapDump, MapError> {
+        let map = self.user_map(index);
+        let mut entries = Vec::new();
+        for key in map.keys()? {
+            if let Some(values) = map.lookup_per_cpu(&key)? {
+                entries.push((key, values));
+            }
+        }
+        Ok(self.decoder.map_dump(&self.output.compiled.user_maps[index], entries))
+    }
+
+    fn handle(&mut self, record: &[u8]) -> std::io::Result<Flow> {
+        if self.exit_code.is_some() {
+            return Ok(Flow::Exit(self.exit_code.unwrap_or(0)));
+        }
+        let id = u64_at(record, 0) as usize;
+        let Some(event) = self.output.compiled.events.get(id) else { return Ok(Flow::Continue) };
+        match event {
+            EventDef::Printf { format, args } | EventDef::System { format, args } | EventDef::Cat { format, args } => {
+                let values = self.decoder.args(args, record);
+                let text = match scry_output::parse_format(format).and_then(|f| f.format(&values)) {
+                    Ok(text) => text,
+                    Err(err) => format!("[printf error: {err}]"),
+                };
+                match event {
+                    EventDef::Printf { .. } => self.printer.printf(&text)?,
+                    EventDef::System { .. } => {
+                        let out = std::process::Command::new("/bin/sh").arg("-c").arg(&text).output()?;
+                        self.printer.syscall(&String::from_utf8_lossy(&out.stdout))?;
+                    }
+                    _ => {
+                        let content = std::fs::read_to_string(&text).unwrap_or_else(|e| format!("{text}: {e}\n"));
+                        self.printer.cat(&content)?;
+                    }
+                }
+            }
+            EventDef::Exit => {
+                let code = u64_at(record, 8) as i32;
+                self.exit_code = Some(code);
+                return Ok(Flow::Exit(code));
+            }
+            EventDef::PrintMap { map, top, div } => {
+                let dump = self.dump(*map).map_err(std::io::Error::other)?;
+                self.printer.map(&dump, PrintOptions { top: *top as usize, div: *div })?;
+            }
+            EventDef::PrintValue { ty } => {
+                let value = self.decoder.value(ty, record.get(8..).unwrap_or_default());
+                self.printer.value(&value)?;
+            }
+            EventDef::Clear { map } => self.user_map(*map).clear().map_err(std::io::Error::other)?,
+            EventDef::Zero { map } => self.user_map(*map).zero().map_err(std::io::Error::other)?,
+            EventDef::Time { format } => {
+                let ns = sys::clock_ns(libc::CLOCK_REALTIME);
+                let time = self.decoder.local_time(ns.div_euclid(1_000_000_000), ns.rem_euclid(1_000_000_000) as u32);
+                let format = format.as_deref().unwrap_or(scry_output::DEFAULT_TIME_FORMAT);
+                self.printer.time(&scry_output::strftime(format, &time))?;
+            }
+            EventDef::MapFull { map } => {
+                if !self.warned_full[*map] {
+                    self.warned_full[*map] = true;
+                    let layout = &self.output.compiled.user_maps[*map];
+                    eprintln!(
+                        "WARNING: map @{} is full ({} entries): further updates are dropped; raise BPFTRACE_MAP_KEYS_MAX",
+                        layout.info.name,
+                        self.user_map(*map).spec.max_entries
+                    );
+                }
+            }
+        }
+        Ok(Flow::Continue)
+    }
+
+    fn drain(&mut self, ring: &mut RingBuf) -> Flow {
+        let mut flow = Flow::Continue;
+        ring.drain(|record| {
+            if self.io_error.is_some() {
+                return;
+            }
+            match self.handle(record) {
+                Ok(Flow::Exit(code)) => flow = Flow::Exit(code),
+                Ok(Flow::Continue) => {}
+                Err(err) => self.io_error = Some(err),
+            }
+        });
+        if self.io_error.is_some() {
+            return Flow::Exit(0);
+        }
+        flow
+    }
+}
+
+/// Runs `output` until it exits; returns the exit code.
+pub fn run(output: &Output, printer: &mut dyn Printer, options: &RunOptions) -> Result<i32, RunError> {
+    let stop = Arc::new(AtomicBool::new(false));
+    for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM, signal_hook::consts::SIGHUP] {
+        signal_hook::flag::register(signal, Arc::clone(&stop))?;
+    }
+    let started = Instant::now();
+    let n_cpus = scry_runtime::cpu::possible()?.len();
+    let (live, mut ring) = create_maps(output, n_cpus)?;
+    let compiled = &output.compiled;
+    // Run-time constants: start time for `elapsed`.
+    let config_map = live.maps[compiled.internal.config as usize].as_ref().expect("config is an array map");
+    let mut config = vec![0u8; scry_codegen::config::SIZE as usize];
+    let start_ns = sys::clock_ns(libc::CLOCK_BOOTTIME) as u64;
+    config[scry_codegen::config::START_NS as usize..][..8].copy_from_slice(&start_ns.to_ne_bytes());
+    config_map.update(&0u32.to_ne_bytes(), &config)?;
+
+    let mut programs = Vec::with_capacity(compiled.programs.len());
+    let mut n_insns = 0;
+    for spec in &compiled.programs {
+        n_insns += spec.code.insns.len();
+        programs.push(load(output, &live, spec)?);
+    }
+    let loaded = started.elapsed();
+    if options.dry_run {
+        if options.verbose {
+            eprintln!("scry: {} programs ({n_insns} instructions) loaded in {loaded:.2?}", programs.len());
+        }
+        return Ok(0);
+    }
+    let mut decoder = Decoder::new(compiled);
+    let mut tracefs = None;
+    let mut attachments: Vec<Attachment> = Vec::new();
+    for (program, spec) in programs.iter().zip(&compiled.programs) {
+        if stop.load(Ordering::Relaxed) {
+            break;
+        }
+        attach_program(program, spec, &mut tracefs, &mut decoder, &mut attachments)?;
+    }
+    let n_probes: usize = compiled.programs.iter().map(|p| p.targets.len()).sum();
+    let attached = started.elapsed();
+    if options.verbose {
+        eprintln!(
+            "scry: {} programs ({} instructions), {} maps; loaded in {:.2?}, attached in {:.2?}",
+            compiled.programs.len(),
+            n_insns,
+            compiled.maps.len(),
+            loaded,
+            attached - loaded
+        );
+    }
+    printer.attached_probes(n_probes as u64)?;
+    printer.flush()?;
+
+    let mut handler = Handler {
+        output,
+        live: &live,
+        decoder,
+        printer,
+        warned_full: vec![false; compiled.user_maps.len()],
+        exit_code: None,
+        io_error: None,
+    };
+    let mut flow = Flow::Continue;
+    for (program, spec) in programs.iter().zip(&compiled.programs) {
+        if spec.kind == ProgKind::Begin {
+            program.test_run()?;
+        }
+    }
+    let ring = &mut ring;
+    if handler.drain(ring) != Flow::Continue {
+        flow = Flow::Exit(handler.exit_code.unwrap_or(0));
+    }
+    handler.printer.flush()?;
+    if options.notify {
+        eprintln!("__BPFTRACE_NOTIFY_PROBES_ATTACHED");
+    }
+    let mut child = match (&options.command, &flow) {
+        (Some(argv), Flow::Continue) => {
+            let child = sys::spawn_stopped(argv)?;
+            let cpid = child.id() as u64;
+            let mut config = config.clone();
+            config[scry_codegen::config::CPID as usize..][..8].copy_from_slice(&cpid.to_ne_bytes());
+            config_map.update(&0u32.to_ne_bytes(), &config)?;
+            sys::kill(child.id(), libc::SIGCONT)?;
+            Some(child)
+        }
+        _ => None,
+    };
+    while flow == Flow::Continue {
+        if stop.load(Ordering::Relaxed) {
+            break;
+        }
+        if let Some(child) = child.as_mut() {
+            if child.try_wait()?.is_some() {
+                break;
+            }
+        }
+        ring.wait(100)?;
+        flow = handler.drain(ring);
+        if handler.printer.flush().is_err() {
+            break;
+        }
+    }
+    for (program, spec) in programs.iter().zip(&compiled.programs) {
+        if spec.kind == ProgKind::End {
+            program.test_run()?;
+        }
+    }
+    handler.exit_code = None;
+    handler.drain(ring);
+    let mut dumps = Vec::with_capacity(compiled.user_maps.len());
+    for index in 0..compiled.user_maps.len() {
+        dumps.push(handler.dump(index)?);
+    }
+    let lost = live.maps[compiled.internal.lost as usize]
+        .as_ref()
+        .and_then(|m| m.lookup(&0u32.to_ne_bytes()).ok().flatten())
+        .map(|v| u64_at(&v, 0))
+        .unwrap_or(0);
+    let result = handler.printer.end_of_run(&dumps).and_then(|_| {
+        if lost > 0 {
+            handler.printer.lost_events(lost)?;
+        }
+        handler.printer.flush()
+    });
+    if let Err(err) = result {
+        if err.kind() != std::io::ErrorKind::BrokenPipe {
+            return Err(err.into());
+        }
+    }
+    if let Some(mut child) = child {
+        if child.try_wait()?.is_none() {
+            let _ = sys::kill(child.id(), libc::SIGTERM);
+            let _ = child.wait();
+        }
+    }
+    attach::detach_all(attachments);
+    drop(programs);
+    Ok(match flow {
+        Flow::Exit(code) => code,
+        Flow::Continue => 0,
+    })
+}

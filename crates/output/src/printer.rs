@@ -1,0 +1,46 @@
+//! The [`Printer`] trait: everything a running bpftrace program can print, independent of
+//! the output format (`-f text` or `-f json`).
+
+use std::io;
+
+use crate::map::{MapDump, PrintOptions};
+use crate::value::Value;
+
+/// Receives the output events of a running program and renders them in one format.
+///
+/// The runtime calls these methods in event order; implementations write to the
+/// [`io::Write`] values they were built with and never read anything.
+pub trait Printer {
+    /// The probes are attached (`Attached N probes` / `attached_probes`).
+    fn attached_probes(&mut self, count: u64) -> io::Result<()>;
+    /// Output of `printf()`, already formatted (see [`crate::format_printf`]).
+    fn printf(&mut self, text: &str) -> io::Result<()>;
+    /// `print(value)` of a non-map value.
+    fn value(&mut self, value: &Value) -> io::Result<()>;
+    /// `print(@m, top, div)`.
+    fn map(&mut self, map: &MapDump, opts: PrintOptions) -> io::Result<()>;
+    /// Output of `time(fmt)`, already formatted (see [`crate::strftime`]).
+    fn time(&mut self, text: &str) -> io::Result<()>;
+    /// Output of `join(array, delim)`, already joined (see [`crate::join`]).
+    fn join(&mut self, text: &str) -> io::Result<()>;
+    /// Output of `cat(path)`.
+    fn cat(&mut self, text: &str) -> io::Result<()>;
+    /// Output of `system(cmd)`.
+    fn syscall(&mut self, text: &str) -> io::Result<()>;
+    /// Events were lost (ring buffer full).
+    fn lost_events(&mut self, count: u64) -> io::Result<()>;
+    /// The run is over: print the separator and every non-empty map, sorted by name.
+    fn end_of_run(&mut self, maps: &[MapDump]) -> io::Result<()>;
+    /// Flushes the underlying writers.
+    fn flush(&mut self) -> io::Result<()>;
+}
+
+/// The non-empty maps sorted by name, as bpftrace prints them at exit.
+pub(crate) fn exit_maps(maps: &[MapDump]) -> Vec<&MapDump> {
+    let mut maps: Vec<&MapDump> = maps.iter().filter(|m| !m.is_empty()).collect();
+    maps.sort_by(|a, b| a.name.cmp(&b.name));
+    maps
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,115 @@
+//! Attaching loaded programs: tracepoints, perf events and raw tracepoints.
+//!
+//! Each attachment owns file descriptors; dropping it detaches. Detaching a perf-event
+//! tracepoint waits for RCU grace periods under a global kernel mutex (about 30 ms each, one
+//! after another, measured on 6.18), while a raw tracepoint detaches in about 0.1 ms: that is
+//! why wide syscall wildcards are served by one raw `sys_enter`/`sys_exit` program.
+
+use std::io;
+use std::os::fd::{AsRawFd, OwnedFd};
+
+use crate::program::Program;
+use crate::sys::{self, BpfAttr, PerfEventAttr};
+
+/// Why an attach failed.
+#[derive(Debug, thiserror::Error)]
+pub enum AttachError {
+    #[error("attaching {what}: {source}")]
+    Io {
+        what: String,
+        #[source]
+        source: io::Error,
+    },
+}
+
+fn io_error(what: impl Into<String>) -> impl FnOnce(io::Error) -> AttachError {
+    let what = what.into();
+    move |source| AttachError::Io { what, source }
+}
+
+/// A program attached to a perf event through a BPF link, or to a raw tracepoint (link only).
+#[derive(Debug)]
+pub struct Attachment {
+    pub link: Option<OwnedFd>,
+    pub event: Option<OwnedFd>,
+}
+
+const BPF_PERF_EVENT: u32 = 41;
+
+fn link_perf_event(event: OwnedFd, program: &Program) -> io::Result<Attachment> {
+    let mut attr = BpfAttr::default();
+    attr.put_u32(0, program.fd() as u32).put_u32(4, event.as_raw_fd() as u32).put_u32(8, BPF_PERF_EVENT);
+    match sys::bpf_fd(sys::BPF_LINK_CREATE, &mut attr) {
+        Ok(link) => Ok(Attachment { link: Some(link), event: Some(event) }),
+        Err(err) if matches!(err.raw_os_error(), Some(libc::EINVAL) | Some(libc::EOPNOTSUPP)) => {
+            // Kernels before 5.15 have no perf links: attach through the perf ioctl.
+            sys::perf_ioctl(event.as_raw_fd(), sys::PERF_EVENT_IOC_SET_BPF, program.fd() as libc::c_ulong)?;
+            sys::perf_ioctl(event.as_raw_fd(), sys::PERF_EVENT_IOC_ENABLE, 0)?;
+            Ok(Attachment { link: None, event: Some(event) })
+        }
+        Err(err) => Err(err),
+    }
+}
+
+/// Attaches a tracepoint program to the tracepoint with tracefs id `id`. The program runs on
+/// every CPU; one perf event on CPU 0 carries it.
+pub fn tracepoint(program: &Program, id: u64, what: &str) -> Result<Attachment, AttachError> {
+    let attr = PerfEventAttr {
+        type_: sys::PERF_TYPE_TRACEPOINT,
+        config: id,
+        sample_period_or_freq: 1,
+        wakeup_events: 1,
+        ..Default::default()
+    };
+    let event = sys::perf_event_open(&attr, -1, 0).map_err(io_error(what))?;
+    link_perf_event(event, program).map_err(io_error(what))
+}
+
+/// How often a perf event fires.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Sampling {
+    /// Every N events (for clocks: every N nanoseconds).
+    Period(u64),
+    /// N times per second.
+    Frequency(u64),
+}
+
+/// Attaches a perf-event program to a software or hardware event on `cpu` (all processes).
+pub fn perf_event(
+    program: &Program,
+    type_: u32,
+    config: u64,
+    sampling: Sampling,
+    cpu: u32,
+    what: &str,
+) -> Result<Attachment, AttachError> {
+    let (value, flags) = match sampling {
+        Sampling::Period(n) => (n, 0),
+        Sampling::Frequency(n) => (n, sys::PERF_FLAG_FREQ),
+    };
+    let attr = PerfEventAttr { type_, config, sample_period_or_freq: value, flags, ..Default::default() };
+    let event = sys::perf_event_open(&attr, -1, cpu as i32).map_err(io_error(what))?;
+    link_perf_event(event, program).map_err(io_error(what))
+}
+
+/// Attaches a raw-tracepoint program to the kernel tracepoint `name`.
+pub fn raw_tracepoint(program: &Program, name: &str) -> Result<Attachment, AttachError> {
+    let cname = std::ffi::CString::new(name).map_err(|_| AttachError::Io {
+        what: name.to_string(),
+        source: io::ErrorKind::InvalidInput.into(),
+    })?;
+    let mut attr = BpfAttr::default();
+    attr.put_u64(0, cname.as_ptr() as u64).put_u32(8, program.fd() as u32);
+    let link = sys::bpf_fd(sys::BPF_RAW_TRACEPOINT_OPEN, &mut attr).map_err(io_error(format!("rawtracepoint:{name}")))?;
+    Ok(Attachment { link: Some(link), event: None })
+}
+
+/// Detaches everything: links first, so that no program runs any more, then the events.
+pub fn detach_all(attachments: Vec<Attachment>) {
+    let mut events = Vec::with_capacity(attachments.len());
+    for attachment in attachments {
+        drop(attachment.link);
+        events.extend(attachment.event);
+    }
+    drop(events);
+}

@@ -1,0 +1,30 @@
+//! Run-time feature detection: what this kernel can do, found by trying.
+
+use crate::sys::{self, BpfAttr};
+
+const BPF_PROG_TYPE_TRACING: u32 = 26;
+const BPF_TRACE_FENTRY: u32 = 24;
+
+/// Whether an fentry program can be loaded: tries to load a trivial one on `vfs_read`
+/// (some kernels refuse BPF trampolines, e.g. with EPERM under lockdown).
+pub fn fentry_loadable() -> bool {
+    let Ok(bytes) = std::fs::read("/sys/kernel/btf/vmlinux") else { return false };
+    let Ok(btf) = scry_btf::Btf::parse(bytes) else { return false };
+    let Some(id) = btf.find("vfs_read", scry_btf::Kind::Func) else { return false };
+    // r0 = 0; exit
+    let code: [u8; 16] = [0xb7, 0, 0, 0, 0, 0, 0, 0, 0x95, 0, 0, 0, 0, 0, 0, 0];
+    let license = b"GPL\0";
+    let mut attr = BpfAttr::default();
+    attr.put_u32(0, BPF_PROG_TYPE_TRACING)
+        .put_u32(4, 2)
+        .put_u64(8, code.as_ptr() as u64)
+        .put_u64(16, license.as_ptr() as u64)
+        .put_u32(68, BPF_TRACE_FENTRY)
+        .put_u32(108, id.0);
+    sys::bpf_fd(sys::BPF_PROG_LOAD, &mut attr).is_ok()
+}
+
+/// Whether a CPU PMU exists for hardware perf events.
+pub fn has_hardware_pmu() -> bool {
+    std::path::Path::new("/sys/bus/event_source/devices/cpu").exists()
+}

@@ -1,0 +1,125 @@
+//! Loading programs into the kernel.
+
+use std::io;
+use std::os::fd::{AsRawFd, OwnedFd};
+
+use scry_ebpf::Insn;
+
+use crate::sys::{self, BpfAttr};
+
+/// The program types scry loads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ProgType {
+    /// kprobes and uprobes.
+    Kprobe,
+    Tracepoint,
+    PerfEvent,
+    RawTracepoint,
+    SocketFilter,
+}
+
+impl ProgType {
+    fn raw(self) -> u32 {
+        match self {
+            ProgType::SocketFilter => 1,
+            ProgType::Kprobe => 2,
+            ProgType::Tracepoint => 5,
+            ProgType::PerfEvent => 7,
+            ProgType::RawTracepoint => 17,
+        }
+    }
+}
+
+/// Why a program did not load.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    /// The verifier refused the program; `log` is its full log.
+    #[error("the BPF verifier rejected program {name}: {source}")]
+    Verifier {
+        name: String,
+        log: String,
+        #[source]
+        source: io::Error,
+    },
+    #[error("loading program {name}: {source}")]
+    Other {
+        name: String,
+        #[source]
+        source: io::Error,
+    },
+}
+
+/// A loaded program.
+#[derive(Debug)]
+pub struct Program {
+    fd: OwnedFd,
+    pub name: String,
+    pub ty: ProgType,
+}
+
+fn kernel_name(name: &str) -> [u8; 16] {
+    let mut out = [0u8; 16];
+    let cleaned = name.bytes().map(|b| if b.is_ascii_alphanumeric() || b == b'_' { b } else { b'_' });
+    for (slot, byte) in out.iter_mut().zip(cleaned.take(15)) {
+        *slot = byte;
+    }
+    out
+}
+
+fn prog_load(ty: ProgType, name: &str, code: &[u8], log: Option<&mut Vec<u8>>) -> io::Result<OwnedFd> {
+    let license = b"GPL\0";
+    let mut attr = BpfAttr::default();
+    attr.put_u32(0, ty.raw())
+        .put_u32(4, (code.len() / 8) as u32)
+        .put_u64(8, code.as_ptr() as u64)
+        .put_u64(16, license.as_ptr() as u64)
+        .put_bytes(48, &kernel_name(name));
+    if let Some(log) = log {
+        attr.put_u32(24, 1).put_u32(28, log.len() as u32).put_u64(32, log.as_mut_ptr() as u64);
+        return sys::bpf_fd(sys::BPF_PROG_LOAD, &mut attr);
+    }
+    sys::bpf_fd(sys::BPF_PROG_LOAD, &mut attr)
+}
+
+impl Program {
+    /// Loads `insns` (map fds already patched in). On failure the program is loaded again with
+    /// the verifier log enabled, and the log is returned in [`LoadError::Verifier`].
+    pub fn load(ty: ProgType, name: &str, insns: &[Insn]) -> Result<Program, LoadError> {
+        let code = scry_ebpf::insn::encode_all(insns);
+        match prog_load(ty, name, &code, None) {
+            Ok(fd) => Ok(Program { fd, name: name.to_string(), ty }),
+            Err(first) if matches!(first.raw_os_error(), Some(libc::EACCES) | Some(libc::EINVAL)) => {
+                let mut size = 1 << 20;
+                loop {
+                    let mut log = vec![0u8; size];
+                    let result = prog_load(ty, name, &code, Some(&mut log));
+                    match result {
+                        Ok(fd) => return Ok(Program { fd, name: name.to_string(), ty }),
+                        Err(err) if err.raw_os_error() == Some(libc::ENOSPC) && size < (1 << 28) => {
+                            size *= 4;
+                        }
+                        Err(err) => {
+                            let end = log.iter().position(|&b| b == 0).unwrap_or(log.len());
+                            let text = String::from_utf8_lossy(&log[..end]).into_owned();
+                            return Err(LoadError::Verifier { name: name.to_string(), log: text, source: err });
+                        }
+                    }
+                }
+            }
+            Err(source) => Err(LoadError::Other { name: name.to_string(), source }),
+        }
+    }
+
+    pub fn fd(&self) -> i32 {
+        self.fd.as_raw_fd()
+    }
+
+    /// Runs the program once with `BPF_PROG_TEST_RUN` and an empty context (how BEGIN and END
+    /// probes run). Returns the program's return value.
+    pub fn test_run(&self) -> io::Result<u32> {
+        let mut attr = BpfAttr::default();
+        attr.put_u32(0, self.fd() as u32);
+        sys::bpf(sys::BPF_PROG_TEST_RUN, &mut attr)?;
+        Ok(attr.get_u32(4))
+    }
+}

@@ -1,0 +1,1075 @@
+//! Pass 2: type inference and checking.
+//!
+//! Walks every probe, giving each expression, variable and map a type. Maps are shared by all
+//! probes and may be assigned in a later probe than the one reading them, so the walk repeats
+//! silently until nothing changes, then runs once more reporting errors (bpftrace's messages
+//! where it has one).
+
+use std::collections::HashMap;
+
+use scry_diagnostics::{Diagnostic, Diagnostics, Span};
+use scry_syntax::ast::{self, BaseType, BinaryOp, Expr, ExprKind, Stmt, StmtKind, UnaryOp};
+
+use crate::builtins;
+use crate::expand_probes::{ProbeInfo, Target};
+use crate::kernel::{Field, FieldKind, KernelInfo};
+use crate::types::Type;
+use crate::Options;
+
+/// What a map's values are.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum MapValue {
+    /// Assigned values of this type.
+    Plain(Type),
+    Count,
+    Sum { signed: bool },
+    Min { signed: bool },
+    Max { signed: bool },
+    Avg { signed: bool },
+    Stats { signed: bool },
+    Hist { bits: u8 },
+    Lhist { min: i64, max: i64, step: i64 },
+}
+
+impl MapValue {
+    /// True for aggregations, which live in per-CPU maps.
+    pub fn is_aggregation(&self) -> bool {
+        !matches!(self, MapValue::Plain(_))
+    }
+
+    fn name(&self) -> String {
+        match self {
+            MapValue::Plain(t) => t.to_string(),
+            MapValue::Count => "count_t".into(),
+            MapValue::Sum { .. } => "sum_t".into(),
+            MapValue::Min { .. } => "min_t".into(),
+            MapValue::Max { .. } => "max_t".into(),
+            MapValue::Avg { .. } => "avg_t".into(),
+            MapValue::Stats { .. } => "stats_t".into(),
+            MapValue::Hist { .. } => "hist_t".into(),
+            MapValue::Lhist { .. } => "lhist_t".into(),
+        }
+    }
+
+    /// The type a read of the map gives inside a probe.
+    pub fn read_type(&self) -> Type {
+        match self {
+            MapValue::Plain(t) => t.clone(),
+            MapValue::Count => Type::U64,
+            MapValue::Sum { signed } | MapValue::Min { signed } | MapValue::Max { signed } | MapValue::Avg { signed } => {
+                Type::Int { bytes: 8, signed: *signed }
+            }
+            _ => Type::U64,
+        }
+    }
+}
+
+/// A map with its key and value types.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MapInfo {
+    /// Name without `@` (empty for the anonymous map).
+    pub name: String,
+    /// Key part types; empty for a map without keys.
+    pub keys: Vec<Type>,
+    pub value: MapValue,
+}
+
+/// The pass's result.
+#[derive(Debug, Default)]
+pub struct Typed {
+    /// Type of every expression, by `ExprId`.
+    pub exprs: Vec<Type>,
+    pub maps: Vec<MapInfo>,
+    /// Variables of each probe.
+    pub vars: Vec<HashMap<String, Type>>,
+    /// Fields of tracepoint `args` accesses, by the `ExprId` of the field expression: one
+    /// field per tracepoint target of the probe, in target order.
+    pub args_fields: HashMap<u32, Vec<Field>>,
+}
+
+impl Typed {
+    pub fn ty(&self, expr: &Expr) -> &Type {
+        &self.exprs[expr.id.index()]
+    }
+
+    pub fn map(&self, name: &str) -> Option<(usize, &MapInfo)> {
+        self.maps.iter().enumerate().find(|(_, m)| m.name == name)
+    }
+}
+
+struct Checker<'a> {
+    probes: &'a [ProbeInfo],
+    options: &'a Options,
+    typed: Typed,
+    map_keys_known: HashMap<String, bool>,
+    report: bool,
+    changed: bool,
+    diagnostics: Vec<Diagnostic>,
+    probe: usize,
+    loops: usize,
+}
+
+fn map_label(name: &str) -> String {
+    format!("@{name}")
+}
+
+impl Checker<'_> {
+    fn error(&mut self, span: Span, message: impl Into<String>) {
+        if self.report {
+            self.diagnostics.push(Diagnostic::error(span, message.into()));
+        }
+    }
+
+    fn set_type(&mut self, expr: &Expr, ty: Type) -> Type {
+        let slot = &mut self.typed.exprs[expr.id.index()];
+        if *slot != ty {
+            *slot = ty.clone();
+            self.changed = true;
+        }
+        ty
+    }
+
+    fn var_type(&self, name: &str) -> Option<Type> {
+        self.typed.vars[self.probe].get(name).cloned()
+    }
+
+    fn assign_var(&mut self, name: &str, ty: Type, span: Span) {
+        let vars = &mut self.typed.vars[self.probe];
+        match vars.get(name).cloned() {
+            None => {
+                vars.insert(name.to_string(), ty);
+                self.changed = true;
+            }
+            Some(old) => match Type::unify(&old, &ty) {
+                Some(merged) if merged != old => {
+                    vars.insert(name.to_string(), merged);
+                    self.changed = true;
+                }
+                Some(_) => {}
+                None => self.error(
+                    span,
+                    format!(
+                        "Type mismatch for ${name}: trying to assign value of type '{ty}' when variable already contains a value of type '{old}'"
+                    ),
+                ),
+            },
+        }
+    }
+
+    fn map_index(&mut self, name: &str) -> usize {
+        if let Some((index, _)) = self.typed.map(name) {
+            return index;
+        }
+        self.typed.maps.push(MapInfo { name: name.to_string(), keys: Vec::new(), value: MapValue::Plain(Type::None) });
+        self.changed = true;
+        self.typed.maps.len() - 1
+    }
+
+    fn assign_map_keys(&mut self, name: &str, keys: Vec<Type>, span: Span) {
+        let index = self.map_index(name);
+        let known = self.map_keys_known.get(name).copied().unwrap_or(false);
+        let map = &mut self.typed.maps[index];
+        if !known {
+            map.keys = keys;
+            self.map_keys_known.insert(name.to_string(), true);
+            self.changed = true;
+            return;
+        }
+        if map.keys.len() != keys.len() {
+            let (old, new) = (map.keys.len(), keys.len());
+            self.error(span, format!("Argument mismatch for {}: {} keys used where {} were used before", map_label(name), new, old));
+            return;
+        }
+        let mut merged = Vec::with_capacity(keys.len());
+        for (old, new) in map.keys.iter().zip(&keys) {
+            match Type::unify(old, new) {
+                Some(t) => merged.push(t),
+                None => {
+                    let message = format!(
+                        "Argument mismatch for {}: trying to access with arguments: '{}' when map expects arguments: '{}'",
+                        map_label(name),
+                        Type::Tuple(keys.clone()).to_string().trim_matches(['(', ')']),
+                        Type::Tuple(map.keys.clone()).to_string().trim_matches(['(', ')']),
+                    );
+                    self.error(span, message);
+                    return;
+                }
+            }
+        }
+        if merged != map.keys {
+            map.keys = merged;
+            self.changed = true;
+        }
+    }
+
+    fn assign_map_value(&mut self, name: &str, value: MapValue, span: Span) {
+        let index = self.map_index(name);
+        let map = &mut self.typed.maps[index];
+        let merged = match (&map.value, &value) {
+            (MapValue::Plain(Type::None), _) => Some(value.clone()),
+            (MapValue::Plain(a), MapValue::Plain(b)) => Type::unify(a, b).map(MapValue::Plain),
+            (a, b) if a == b => Some(a.clone()),
+            (MapValue::Sum { signed: a }, MapValue::Sum { signed: b }) => Some(MapValue::Sum { signed: *a || *b }),
+            (MapValue::Min { signed: a }, MapValue::Min { signed: b }) => Some(MapValue::Min { signed: *a || *b }),
+            (MapValue::Max { signed: a }, MapValue::Max { signed: b }) => Some(MapValue::Max { signed: *a || *b }),
+            (MapValue::Avg { signed: a }, MapValue::Avg { signed: b }) => Some(MapValue::Avg { signed: *a || *b }),
+            (MapValue::Stats { signed: a }, MapValue::Stats { signed: b }) => Some(MapValue::Stats { signed: *a || *b }),
+            _ => None,
+        };
+        match merged {
+            Some(m) if m != map.value => {
+                map.value = m;
+                self.changed = true;
+            }
+            Some(_) => {}
+            None => {
+                let message = format!(
+                    "Type mismatch for {}: trying to assign value of type '{}' when map already contains a value of type '{}'",
+                    map_label(name),
+                    value.name(),
+                    map.value.name()
+                );
+                self.error(span, message);
+            }
+        }
+    }
+
+    fn block(&mut self, block: &ast::Block) {
+        for stmt in &block.stmts {
+            self.stmt(stmt);
+        }
+    }
+
+    fn stmt(&mut self, stmt: &Stmt) {
+        match &stmt.kind {
+            StmtKind::Expr(expr) => {
+                self.expr(expr);
+            }
+            StmtKind::Assign { target, op, value } => self.assignment(target, *op, value, stmt.span),
+            StmtKind::Let { name, name_span, ty, value } => {
+                let declared = ty.as_ref().map(|t| self.type_name(t));
+                let value_ty = value.as_ref().map(|v| self.expr(v));
+                match (declared, value_ty) {
+                    (Some(Some(d)), _) => self.assign_var(name, d, *name_span),
+                    (_, Some(v)) => self.assign_var(name, v, *name_span),
+                    _ => {}
+                }
+            }
+            StmtKind::If { cond, then_block, else_block } => {
+                self.condition(cond);
+                self.block(then_block);
+                if let Some(otherwise) = else_block {
+                    self.block(otherwise);
+                }
+            }
+            StmtKind::Unroll { count, body } => {
+                match count.as_int() {
+                    Some(n) if (1..=100).contains(&n) => {}
+                    _ => self.error(count.span, "unroll count must be an integer literal from 1 to 100"),
+                }
+                self.expr(count);
+                self.block(body);
+            }
+            StmtKind::While { cond, body } => {
+                self.condition(cond);
+                self.loops += 1;
+                self.block(body);
+                self.loops -= 1;
+            }
+            StmtKind::For { var, var_span, iter, body } => match iter {
+                ast::ForIter::Range { start, end } => {
+                    for bound in [start, end] {
+                        let ty = self.expr(bound);
+                        if !ty.is_integer() && ty != Type::None {
+                            self.error(bound.span, format!("Range bounds must be integers ({ty} supplied)"));
+                        }
+                    }
+                    self.assign_var(var, Type::I64, *var_span);
+                    self.loops += 1;
+                    self.block(body);
+                    self.loops -= 1;
+                }
+                ast::ForIter::Map(map) => {
+                    self.expr(map);
+                    self.error(stmt.span, "for loops over maps are not supported by scry yet");
+                }
+            },
+            StmtKind::Break | StmtKind::Continue => {
+                if self.loops == 0 {
+                    let word = if matches!(stmt.kind, StmtKind::Break) { "break" } else { "continue" };
+                    self.error(stmt.span, format!("{word} used outside of a loop"));
+                }
+            }
+            StmtKind::Return(value) => {
+                if let Some(value) = value {
+                    self.expr(value);
+                }
+            }
+            StmtKind::Block(block) => self.block(block),
+        }
+    }
+
+    fn condition(&mut self, cond: &Expr) {
+        let ty = self.expr(cond);
+        if !ty.is_integer() && ty != Type::None {
+            self.error(cond.span, format!("Invalid condition: expected an integer or boolean, got {ty}"));
+        }
+    }
+
+    fn assignment(&mut self, target: &Expr, op: Option<BinaryOp>, value: &Expr, span: Span) {
+        match &target.kind {
+            ExprKind::Var(name) => {
+                let ty = if op.is_some() {
+                    let value_ty = self.expr(value);
+                    self.integer_operand(value, &value_ty, "compound assignment");
+                    if self.var_type(name).is_none() {
+                        self.error(target.span, format!("Undefined or undeclared variable: ${name}"));
+                    }
+                    Type::I64
+                } else {
+                    let ty = self.expr(value);
+                    if ty == Type::None && self.report && !matches!(value.kind, ExprKind::Map { .. }) {
+                        self.error(value.span, "Value has no type: it cannot be assigned to a variable");
+                    }
+                    ty
+                };
+                if ty == Type::Args {
+                    self.error(value.span, "args cannot be assigned to a variable; assign one of its fields");
+                }
+                self.assign_var(name, ty.clone(), target.span);
+                self.set_type(target, self.var_type(name).unwrap_or(ty));
+            }
+            ExprKind::Map { name, keys } => {
+                let key_types: Vec<Type> = keys.iter().map(|k| self.expr(k)).collect();
+                for (key, ty) in keys.iter().zip(&key_types) {
+                    if !is_storable(ty) && *ty != Type::None {
+                        self.error(key.span, format!("{ty} cannot be used as a map key"));
+                    }
+                }
+                self.assign_map_keys(name, key_types, target.span);
+                let value_kind = match (&value.kind, op) {
+                    (ExprKind::Call { name: f, args, .. }, None) if builtins::AGGREGATIONS.contains(&f.as_str()) => {
+                        self.aggregation(f, args, value)
+                    }
+                    _ => {
+                        let ty = self.expr(value);
+                        if op.is_some() {
+                            self.integer_operand(value, &ty, "compound assignment");
+                            Some(MapValue::Plain(Type::I64))
+                        } else if ty == Type::None || ty == Type::Args {
+                            if self.report {
+                                self.error(value.span, "Value has no type: it cannot be stored in a map");
+                            }
+                            None
+                        } else if !is_storable(&ty) {
+                            self.error(value.span, format!("{ty} cannot be stored in a map"));
+                            None
+                        } else {
+                            Some(MapValue::Plain(ty))
+                        }
+                    }
+                };
+                if let Some(value_kind) = value_kind {
+                    self.assign_map_value(name, value_kind, span);
+                }
+                let read = self.typed.map(name).map(|(_, m)| m.value.read_type()).unwrap_or(Type::None);
+                self.set_type(target, read);
+            }
+            _ => {
+                self.expr(target);
+                self.error(target.span, "Only variables and maps can be assigned to");
+            }
+        }
+    }
+
+    fn integer_operand(&mut self, expr: &Expr, ty: &Type, what: &str) {
+        if !ty.is_integer() && *ty != Type::None {
+            self.error(expr.span, format!("{what} needs an integer operand ({ty} supplied)"));
+        }
+    }
+
+    fn aggregation(&mut self, name: &str, args: &[Expr], call: &Expr) -> Option<MapValue> {
+        self.set_type(call, Type::None);
+        if !self.check_arity(name, args.len(), call.span) {
+            return None;
+        }
+        let arg_types: Vec<Type> = args.iter().map(|a| self.expr(a)).collect();
+        for (arg, ty) in args.iter().zip(&arg_types) {
+            self.integer_operand(arg, ty, &format!("{name}()"));
+        }
+        let signed = arg_types.first().map(|t| t.is_signed()).unwrap_or(false);
+        Some(match name {
+            "count" => MapValue::Count,
+            "sum" => MapValue::Sum { signed },
+            "avg" => MapValue::Avg { signed },
+            "min" => MapValue::Min { signed },
+            "max" => MapValue::Max { signed },
+            "stats" => MapValue::Stats { signed },
+            "hist" => {
+                let bits = match args.get(1) {
+                    None => 0,
+                    Some(arg) => match arg.as_int() {
+                        Some(b) if b <= 5 => b as u8,
+                        _ => {
+                            self.error(arg.span, "hist: the second argument must be an integer literal from 0 to 5");
+                            0
+                        }
+                    },
+                };
+                MapValue::Hist { bits }
+            }
+            "lhist" => {
+                let consts: Vec<Option<i64>> = args[1..].iter().map(|a| self.constant(a)).collect();
+                let (Some(min), Some(max), Some(step)) = (consts[0], consts[1], consts[2]) else {
+                    self.error(call.span, "lhist() min, max and step must be integer literals");
+                    return None;
+                };
+                if step <= 0 || max <= min || (max - min) / step > 1000 {
+                    self.error(call.span, "lhist(): invalid range: need min < max, step > 0 and at most 1000 buckets");
+                    return None;
+                }
+                MapValue::Lhist { min, max, step }
+            }
+            _ => unreachable!("aggregation names come from builtins::AGGREGATIONS"),
+        })
+    }
+
+    fn constant(&self, expr: &Expr) -> Option<i64> {
+        match &expr.kind {
+            ExprKind::Int { value, .. } => i64::try_from(*value).ok(),
+            ExprKind::Unary { op: UnaryOp::Neg, expr } => self.constant(expr).map(|v| -v),
+            ExprKind::Positional(n) => self.options.positional.get(*n as usize - 1)?.parse().ok(),
+            _ => None,
+        }
+    }
+
+    fn check_arity(&mut self, name: &str, given: usize, span: Span) -> bool {
+        let Some((min, max)) = builtins::arity(name) else { return true };
+        if given < min || given > max {
+            let want = if min == max {
+                match min {
+                    0 => "no arguments".to_string(),
+                    1 => "one argument".to_string(),
+                    n => format!("{n} arguments"),
+                }
+            } else {
+                format!("{min} to {max} arguments")
+            };
+            self.error(span, format!("{name}() requires {want} ({given} provided)"));
+            return false;
+        }
+        true
+    }
+
+    fn type_name(&mut self, ty: &ast::TypeName) -> Option<Type> {
+        let base = match &ty.base {
+            BaseType::Int { bits, signed } => Type::Int { bytes: bits / 8, signed: *signed },
+            BaseType::Bool => Type::Bool,
+            BaseType::String => Type::Str(ty.array_len.unwrap_or(self.options.max_strlen as u64) as u32),
+            BaseType::Struct(name) | BaseType::Union(name) => Type::Record(name.clone()),
+            BaseType::Void => Type::Int { bytes: 1, signed: false },
+            BaseType::Enum(_) => Type::I64,
+            BaseType::Named(name) => match c_integer(name) {
+                Some(t) => t,
+                None => {
+                    self.error(ty.span, format!("Unknown type: {name}"));
+                    return None;
+                }
+            },
+        };
+        if ty.pointer_depth > 0 {
+            let mut t = base;
+            for _ in 0..ty.pointer_depth {
+                t = Type::Ptr { pointee: Box::new(t), user: false };
+            }
+            return Some(t);
+        }
+        if matches!(base, Type::Record(_)) {
+            self.error(ty.span, format!("Cannot cast to {}: cast to a pointer instead", ty.display()));
+            return None;
+        }
+        Some(base)
+    }
+
+    fn expr(&mut self, expr: &Expr) -> Type {
+        let ty = self.expr_inner(expr);
+        self.set_type(expr, ty)
+    }
+
+    fn expr_inner(&mut self, expr: &Expr) -> Type {
+        match &expr.kind {
+            ExprKind::Int { value, .. } => {
+                if *value > i64::MAX as u64 { Type::U64 } else { Type::I64 }
+            }
+            ExprKind::Char(_) => Type::Int { bytes: 1, signed: true },
+            ExprKind::Str(s) => Type::Str(s.len() as u32 + 1),
+            ExprKind::Bool(_) => Type::Bool,
+            ExprKind::Var(name) => match self.var_type(name) {
+                Some(ty) => ty,
+                None => {
+                    self.error(expr.span, format!("Undefined or undeclared variable: ${name}"));
+                    Type::None
+                }
+            },
+            ExprKind::Map { name, keys } => {
+                let key_types: Vec<Type> = keys.iter().map(|k| self.expr(k)).collect();
+                match self.typed.map(name).map(|(_, m)| m.clone()) {
+                    Some(map) => {
+                        if !keys.is_empty() && map.keys.len() != keys.len() && self.report {
+                            self.assign_map_keys(name, key_types, expr.span);
+                        }
+                        map.value.read_type()
+                    }
+                    None => {
+                        self.error(expr.span, format!("Undefined map: {}", map_label(name)));
+                        Type::None
+                    }
+                }
+            }
+            ExprKind::Ident(name) => self.identifier(name, expr.span),
+            ExprKind::Positional(n) => match self.options.positional.get((*n as usize).wrapping_sub(1)) {
+                Some(p) if p.parse::<i64>().is_ok() || p.starts_with("0x") => Type::I64,
+                Some(p) => Type::Str(p.len() as u32 + 1),
+                None => Type::I64,
+            },
+            ExprKind::PositionalCount => Type::I64,
+            ExprKind::Call { name, name_span, args } => self.call(name, *name_span, args, expr),
+            ExprKind::Binary { op, lhs, rhs } => {
+                let (l, r) = (self.expr(lhs), self.expr(rhs));
+                if matches!(l, Type::Str(_)) || matches!(r, Type::Str(_)) {
+                    if !matches!((&l, &r), (Type::Str(_), Type::Str(_))) || !matches!(op, BinaryOp::Eq | BinaryOp::Ne) {
+                        if l != Type::None && r != Type::None {
+                            self.error(expr.span, format!("Type mismatch for '{}': comparing '{l}' with '{r}'", op.as_str()));
+                        }
+                    }
+                    return Type::U64;
+                }
+                for (side, ty) in [(lhs, &l), (rhs, &r)] {
+                    if !ty.is_integer() && *ty != Type::None && !matches!(ty, Type::Probe | Type::Username) {
+                        self.error(side.span, format!("The {} operator can not be used on expressions of type {ty}", op.as_str()));
+                    }
+                }
+                if op.is_comparison() || op.is_logical() {
+                    Type::U64
+                } else if let (Type::Ptr { .. }, BinaryOp::Add | BinaryOp::Sub) = (&l, op) {
+                    l
+                } else {
+                    Type::Int { bytes: 8, signed: l.is_signed() || r.is_signed() }
+                }
+            }
+            ExprKind::Unary { op, expr: inner } => {
+                let ty = self.expr(inner);
+                match op {
+                    UnaryOp::Not => Type::U64,
+                    UnaryOp::BitNot | UnaryOp::Neg | UnaryOp::Plus => {
+                        self.integer_operand(inner, &ty, op.as_str());
+                        if *op == UnaryOp::Neg { Type::I64 } else { ty }
+                    }
+                    UnaryOp::Deref => match ty {
+                        Type::Ptr { pointee, .. } if pointee.is_scalar() => *pointee,
+                        Type::None => Type::None,
+                        other => {
+                            self.error(expr.span, format!("Can not dereference type {other}"));
+                            Type::None
+                        }
+                    },
+                    UnaryOp::AddrOf => {
+                        self.error(expr.span, "The address-of operator is not supported by scry yet");
+                        Type::None
+                    }
+                }
+            }
+            ExprKind::IncDec { target, .. } => {
+                match &target.kind {
+                    ExprKind::Var(name) => {
+                        if self.var_type(name).is_none() {
+                            self.error(target.span, format!("Undefined or undeclared variable: ${name}"));
+                        }
+                        self.expr(target);
+                    }
+                    ExprKind::Map { name, keys } => {
+                        let key_types: Vec<Type> = keys.iter().map(|k| self.expr(k)).collect();
+                        self.assign_map_keys(name, key_types, target.span);
+                        self.assign_map_value(name, MapValue::Plain(Type::I64), target.span);
+                        self.set_type(target, Type::I64);
+                    }
+                    _ => self.error(target.span, "++ and -- apply to variables and maps only"),
+                }
+                Type::I64
+            }
+            ExprKind::Cast { ty, expr: inner } => {
+                let from = self.expr(inner);
+                let Some(to) = self.type_name(ty) else { return Type::None };
+                if !from.is_integer() && from != Type::None && !matches!(to, Type::Ptr { .. }) {
+                    self.error(expr.span, format!("Cannot cast from \"{from}\" to \"{to}\""));
+                }
+                to
+            }
+            ExprKind::Field { expr: base, field, field_span, .. } => {
+                let base_ty = self.expr(base);
+                match base_ty {
+                    Type::Args => self.args_field(expr, field, *field_span),
+                    Type::Tuple(_) => {
+                        self.error(*field_span, "Tuple elements are read with .0, .1, …");
+                        Type::None
+                    }
+                    Type::None => Type::None,
+                    Type::Ptr { pointee, .. } if matches!(*pointee, Type::Record(_)) => {
+                        self.error(
+                            expr.span,
+                            format!("Reading fields of kernel structures ({pointee}) through BTF is not supported by scry yet"),
+                        );
+                        Type::None
+                    }
+                    other => {
+                        self.error(expr.span, format!("Can not access field '{field}' on expression of type '{other}'"));
+                        Type::None
+                    }
+                }
+            }
+            ExprKind::Index { expr: base, index } => {
+                let base_ty = self.expr(base);
+                let index_ty = self.expr(index);
+                self.integer_operand(index, &index_ty, "an index");
+                if let Some(fields) = self.typed.args_fields.get(&base.id.0) {
+                    if let Some(FieldKind::IntArray { elem_size, signed, len }) = fields.first().map(|f| f.kind.clone()) {
+                        if let Some(i) = self.constant(index) {
+                            if i < 0 || i >= len as i64 {
+                                self.error(index.span, format!("Index {i} is out of bounds for array of size {len}"));
+                            }
+                        } else {
+                            self.error(index.span, "Array index must be a constant");
+                        }
+                        return Type::Int { bytes: elem_size.min(8) as u8, signed };
+                    }
+                }
+                match base_ty {
+                    Type::Ptr { pointee, .. } if pointee.is_scalar() => *pointee,
+                    Type::None => Type::None,
+                    Type::Str(_) => {
+                        self.error(expr.span, "Indexing strings is not supported by scry yet");
+                        Type::None
+                    }
+                    other => {
+                        self.error(expr.span, format!("The array index operator [] can not be used on expressions of type {other}"));
+                        Type::None
+                    }
+                }
+            }
+            ExprKind::TupleIndex { expr: base, index } => match self.expr(base) {
+                Type::Tuple(elems) => match elems.get(*index as usize) {
+                    Some(t) => t.clone(),
+                    None => {
+                        self.error(expr.span, format!("Invalid tuple index: {index}. Found {} elements in tuple.", elems.len()));
+                        Type::None
+                    }
+                },
+                Type::None => Type::None,
+                other => {
+                    self.error(expr.span, format!("Can not access index '{index}' on expression of type '{other}'"));
+                    Type::None
+                }
+            },
+            ExprKind::Tuple(elems) => {
+                let types: Vec<Type> = elems.iter().map(|e| self.expr(e)).collect();
+                for (e, t) in elems.iter().zip(&types) {
+                    if !is_storable(t) && *t != Type::None {
+                        self.error(e.span, format!("{t} cannot be a tuple element"));
+                    }
+                }
+                Type::Tuple(types)
+            }
+            ExprKind::Ternary { cond, then, otherwise } => {
+                self.condition(cond);
+                let a = match then {
+                    Some(then) => self.expr(then),
+                    None => self.typed.exprs[cond.id.index()].clone(),
+                };
+                let b = self.expr(otherwise);
+                match Type::unify(&a, &b) {
+                    Some(t) => t,
+                    None => {
+                        self.error(expr.span, format!("Ternary operator branches have different types: '{a}' and '{b}'"));
+                        Type::None
+                    }
+                }
+            }
+            ExprKind::Sizeof(arg) => {
+                match arg {
+                    ast::SizeofArg::Type(t) => {
+                        self.type_name(t);
+                    }
+                    ast::SizeofArg::Expr(e) => {
+                        self.expr(e);
+                    }
+                }
+                Type::U64
+            }
+            ExprKind::Offsetof { .. } => {
+                self.error(expr.span, "offsetof() needs BTF struct support, which scry does not have yet");
+                Type::None
+            }
+        }
+    }
+
+    fn identifier(&mut self, name: &str, span: Span) -> Type {
+        let Some(ty) = builtins::variable(name) else {
+            self.error(span, format!("Unknown identifier: '{name}'"));
+            return Type::None;
+        };
+        let info = &self.probes[self.probe];
+        match name {
+            "args" if !info.has_tracepoints() => {
+                self.error(span, "The args builtin can only be used with tracepoint probes here");
+                Type::None
+            }
+            "retval" | "func" => {
+                self.error(span, format!("The {name} builtin can not be used with these probes"));
+                Type::None
+            }
+            n if n.starts_with("arg") && n != "args" && !info.has_raw_args() => {
+                self.error(span, format!("The {n} builtin can only be used with rawtracepoint probes here"));
+                Type::None
+            }
+            "cpid" | "username" | "numaid" | "ncpus" | "jiffies" => ty,
+            _ => ty,
+        }
+    }
+
+    fn args_field(&mut self, expr: &Expr, field: &str, span: Span) -> Type {
+        let formats: Vec<_> = self.probes[self.probe]
+            .targets
+            .iter()
+            .filter_map(|t| match t {
+                Target::Tracepoint(f) => Some(f),
+                _ => None,
+            })
+            .collect();
+        let mut found = Vec::with_capacity(formats.len());
+        for format in &formats {
+            match format.fields.iter().find(|f| f.name == field) {
+                Some(f) => found.push(f.clone()),
+                None => {
+                    self.error(
+                        span,
+                        format!(
+                            "Struct/union of type 'struct _tracepoint_{}_{}' does not contain a field named '{field}'",
+                            format.category, format.name
+                        ),
+                    );
+                    return Type::None;
+                }
+            }
+        }
+        let Some(first) = found.first().cloned() else { return Type::None };
+        let ty = field_type(&first, self.options.max_strlen);
+        for other in &found[1..] {
+            if field_type(other, self.options.max_strlen) != ty && ty.storage_size() != 8 {
+                self.error(span, format!("Field '{field}' has different types in the tracepoints of this probe"));
+            }
+        }
+        if self.typed.args_fields.insert(expr.id.0, found).is_none() {
+            self.changed = true;
+        }
+        ty
+    }
+
+    fn call(&mut self, name: &str, name_span: Span, args: &[Expr], call: &Expr) -> Type {
+        if builtins::AGGREGATIONS.contains(&name) {
+            for arg in args {
+                self.expr(arg);
+            }
+            self.error(call.span, format!("{name}() should be directly assigned to a map"));
+            return Type::None;
+        }
+        if builtins::arity(name).is_none() {
+            for arg in args {
+                self.expr(arg);
+            }
+            let message = match name {
+                "kstack" | "ustack" | "kaddr" | "uaddr" | "cgroup_path" | "path" | "reg" | "macaddr" | "override"
+                | "offsetof" | "skboutput" | "cgroupid" | "pton" | "strerror" => {
+                    format!("{name}() is not supported by scry yet")
+                }
+                _ => format!("Unknown function: {name}"),
+            };
+            self.error(name_span, message);
+            return Type::None;
+        }
+        if !self.check_arity(name, args.len(), call.span) {
+            for arg in args {
+                self.expr(arg);
+            }
+            return Type::None;
+        }
+        if builtins::is_unsafe(name) && !self.options.unsafe_ok {
+            self.error(call.span, format!("{name}() is an unsafe function being used in safe mode"));
+        }
+        // Whole-map arguments.
+        if matches!(name, "print" | "clear" | "zero" | "len" | "has_key" | "delete") {
+            if let Some(first) = args.first() {
+                if let ExprKind::Map { name: map, keys } = &first.kind {
+                    let known = self.typed.map(map).is_some();
+                    if keys.is_empty() || name == "delete" && keys.is_empty() {
+                        if !known {
+                            self.error(first.span, format!("Undefined map: {}", map_label(map)));
+                        }
+                        if name == "print" && args.len() == 1 && known {
+                            let map_keys = self.typed.map(map).map(|(_, m)| m.keys.len()).unwrap_or(0);
+                            let _ = map_keys;
+                        }
+                        for key in keys {
+                            self.expr(key);
+                        }
+                        self.set_type(first, Type::None);
+                        for arg in &args[1..] {
+                            self.expr(arg);
+                        }
+                        return match name {
+                            "len" | "has_key" => Type::U64,
+                            _ => Type::None,
+                        };
+                    }
+                }
+            }
+        }
+        let types: Vec<Type> = args.iter().map(|a| self.expr(a)).collect();
+        match name {
+            "printf" | "system" | "cat" => {
+                self.check_format(name, args, &types);
+                Type::None
+            }
+            "print" => {
+                if args.len() > 1 {
+                    self.error(call.span, "print() with top and div arguments needs a map as its first argument");
+                }
+                Type::None
+            }
+            "exit" => {
+                if let Some(arg) = args.first() {
+                    self.integer_operand(arg, &types[0], "exit()");
+                }
+                Type::None
+            }
+            "clear" | "zero" | "len" => {
+                self.error(args[0].span, format!("{name}() expects a map argument"));
+                Type::None
+            }
+            "delete" => {
+                if !matches!(args[0].kind, ExprKind::Map { .. }) {
+                    self.error(args[0].span, "delete() expects a map element argument, such as @m[key]");
+                }
+                Type::None
+            }
+            "has_key" => {
+                self.error(args[0].span, "has_key() expects a map as its first argument");
+                Type::U64
+            }
+            "str" => {
+                let size = match args.get(1) {
+                    None => self.options.max_strlen,
+                    Some(n) => match self.constant(n) {
+                        Some(n) if n > 0 => (n as u32).min(self.options.max_strlen),
+                        _ => self.options.max_strlen,
+                    },
+                };
+                match &types[0] {
+                    Type::Ptr { .. } | Type::Int { .. } | Type::None => {}
+                    Type::Str(n) => return Type::Str(*n),
+                    other => self.error(args[0].span, format!("str() expects a pointer or integer argument ({other} supplied)")),
+                }
+                Type::Str(size)
+            }
+            "buf" => {
+                let size = match args.get(1).map(|n| self.constant(n)) {
+                    Some(Some(n)) if n > 0 => (n as u32).min(self.options.max_strlen),
+                    Some(_) => {
+                        self.error(args[1].span, "buf(): the length must be a positive integer literal in scry");
+                        return Type::None;
+                    }
+                    None => match &types[0] {
+                        Type::Str(n) => *n,
+                        _ => {
+                            self.error(call.span, "buf() needs a length for this argument");
+                            return Type::None;
+                        }
+                    },
+                };
+                Type::Buf(size)
+            }
+            "ksym" => Type::Ksym,
+            "usym" => Type::Usym,
+            "ntop" => Type::Inet,
+            "time" => {
+                if let Some(arg) = args.first() {
+                    if arg.as_str().is_none() {
+                        self.error(arg.span, "time() expects a string literal format");
+                    }
+                }
+                Type::None
+            }
+            "strftime" => {
+                if args[0].as_str().is_none() {
+                    self.error(args[0].span, "strftime() expects a string literal format");
+                }
+                self.integer_operand(&args[1], &types[1], "strftime()");
+                Type::Timestamp
+            }
+            "signal" => Type::None,
+            "strncmp" => {
+                for (arg, ty) in args[..2].iter().zip(&types) {
+                    if !matches!(ty, Type::Str(_)) {
+                        self.error(arg.span, format!("strncmp() expects string arguments ({ty} supplied)"));
+                    }
+                }
+                Type::U64
+            }
+            "strcontains" => Type::U64,
+            "bswap" => types[0].clone(),
+            "join" => {
+                self.error(call.span, "join() is not supported by scry yet");
+                Type::None
+            }
+            _ => Type::None,
+        }
+    }
+
+    fn check_format(&mut self, name: &str, args: &[Expr], types: &[Type]) {
+        let Some(fmt) = args[0].as_str() else {
+            self.error(args[0].span, format!("{name}() requires a string literal as its first argument"));
+            return;
+        };
+        let format = match scry_output::parse_format(fmt) {
+            Ok(f) => f,
+            Err(err) => {
+                self.error(args[0].span, format!("{name}: {err}"));
+                return;
+            }
+        };
+        let supplied = args.len() - 1;
+        let expected = format.arg_count();
+        if supplied < expected {
+            self.error(args[0].span, format!("{name}: Not enough arguments for format string ({supplied} supplied, {expected} expected)"));
+            return;
+        }
+        if supplied > expected {
+            self.error(args[0].span, format!("{name}: Too many arguments for format string ({supplied} supplied, {expected} expected)"));
+            return;
+        }
+        for ((spec, arg), ty) in format.specs().zip(&args[1..]).zip(&types[1..]) {
+            if *ty == Type::None {
+                continue;
+            }
+            let class = spec.conversion.arg_class();
+            let ok = match class {
+                scry_output::ArgClass::Integer => {
+                    ty.is_integer() || matches!(ty, Type::Probe | Type::Username | Type::Ksym | Type::Usym)
+                }
+                scry_output::ArgClass::Buffer => matches!(ty, Type::Buf(_) | Type::Str(_)),
+                scry_output::ArgClass::Any => true,
+            };
+            if !is_storable(ty) {
+                self.error(arg.span, format!("{name}: {ty} cannot be printed"));
+            } else if !ok {
+                let wanted = match class {
+                    scry_output::ArgClass::Integer => "integer",
+                    scry_output::ArgClass::Buffer => "buffer",
+                    scry_output::ArgClass::Any => "any",
+                };
+                let supplied = match ty {
+                    Type::Str(_) => "string".to_string(),
+                    other => other.to_string(),
+                };
+                self.error(arg.span, format!("{name}: %{} specifier expects a value of type {wanted} ({supplied} supplied)", spec.conversion.as_str()));
+            }
+        }
+    }
+}
+
+/// True for types that can be stored in maps, records and variables.
+pub fn is_storable(ty: &Type) -> bool {
+    !matches!(ty, Type::None | Type::Args | Type::Record(_))
+}
+
+/// C integer type names users write in casts.
+fn c_integer(name: &str) -> Option<Type> {
+    let (bytes, signed) = match name {
+        "char" | "signed char" | "__s8" | "s8" => (1, true),
+        "unsigned char" | "__u8" | "u8" => (1, false),
+        "short" | "__s16" | "s16" => (2, true),
+        "unsigned short" | "__u16" | "u16" => (2, false),
+        "int" | "__s32" | "s32" | "pid_t" => (4, true),
+        "unsigned int" | "unsigned" | "__u32" | "u32" | "uid_t" | "gid_t" => (4, false),
+        "long" | "long long" | "__s64" | "s64" | "ssize_t" | "loff_t" => (8, true),
+        "unsigned long" | "unsigned long long" | "__u64" | "u64" | "size_t" | "uintptr_t" => (8, false),
+        _ => return None,
+    };
+    Some(Type::Int { bytes, signed })
+}
+
+/// The type of a tracepoint field.
+pub fn field_type(field: &Field, max_strlen: u32) -> Type {
+    match &field.kind {
+        FieldKind::Int { signed } => Type::Int { bytes: field.size.clamp(1, 8).next_power_of_two() as u8, signed: *signed },
+        FieldKind::Pointer { char: true, user } => Type::Ptr { pointee: Box::new(Type::Int { bytes: 1, signed: true }), user: *user },
+        FieldKind::Pointer { char: false, user } => Type::Ptr { pointee: Box::new(Type::U64), user: *user },
+        FieldKind::CharArray => Type::Str(field.size),
+        FieldKind::DataLocString => Type::Str(max_strlen),
+        FieldKind::IntArray { .. } => Type::None,
+        FieldKind::Other => {
+            if matches!(field.size, 1 | 2 | 4 | 8) {
+                Type::Int { bytes: field.size as u8, signed: false }
+            } else {
+                Type::None
+            }
+        }
+    }
+}
+
+/// Runs the pass.
+pub fn run(
+    program: &ast::Program,
+    probes: &[ProbeInfo],
+    _kernel: &dyn KernelInfo,
+    options: &Options,
+    diagnostics: &mut Diagnostics,
+) -> Typed {
+    let mut checker = Checker {
+        probes,
+        options,
+        typed: Typed {
+            exprs: vec![Type::None; program.expr_count as usize],
+            maps: Vec::new(),
+            vars: vec![HashMap::new(); program.probes.len()],
+            args_fields: HashMap::new(),
+        },
+        map_keys_known: HashMap::new(),
+        report: false,
+        changed: true,
+        diagnostics: Vec::new(),
+        probe: 0,
+        loops: 0,
+    };
+    let mut rounds = 0;
+    while checker.changed && rounds < 8 {
+        checker.changed = false;
+        walk(&mut checker, program);
+        rounds += 1;
+    }
+    checker.report = true;
+    walk(&mut checker, program);
+    for diagnostic in checker.diagnostics {
+        diagnostics.push(diagnostic);
+    }
+    checker.typed
+}
+
+fn walk(checker: &mut Checker<'_>, program: &ast::Program) {
+    for (index, probe) in program.probes.iter().enumerate() {
+        checker.probe = index;
+        if let Some(predicate) = &probe.predicate {
+            checker.condition(predicate);
+        }
+        checker.block(&probe.body);
+    }
+}

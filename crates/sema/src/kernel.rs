@@ -1,0 +1,138 @@
+//! What the analysis needs to know about the running kernel, behind a trait so that tests
+//! (and offline compiles) can supply fixed data.
+
+/// A tracepoint's record layout, from its tracefs `format` file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TracepointFormat {
+    pub category: String,
+    pub name: String,
+    /// Fields after the `common_*` header.
+    pub fields: Vec<Field>,
+}
+
+/// One field of a tracepoint record.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Field {
+    pub name: String,
+    /// The C type as the format file spells it (`const char *`, `char[16]`).
+    pub c_type: String,
+    pub offset: u32,
+    pub size: u32,
+    pub kind: FieldKind,
+}
+
+/// How a field is read.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum FieldKind {
+    /// An integer of `size` bytes.
+    Int { signed: bool },
+    /// A pointer; `user` for syscall arguments (`__user` memory), `char` for `char *`.
+    Pointer { char: bool, user: bool },
+    /// A fixed `char[N]` array: a string.
+    CharArray,
+    /// An array of integers (`u8 addr[16]`, `u32 args[6]`).
+    IntArray { elem_size: u32, len: u32, signed: bool },
+    /// `__data_loc char[]`: a 32-bit (length << 16 | offset) locator of a string in the record.
+    DataLocString,
+    /// Anything else: read as raw bytes.
+    Other,
+}
+
+/// The kernel facts analysis consults.
+pub trait KernelInfo {
+    /// Every tracepoint as (category, event).
+    fn tracepoints(&self) -> Result<Vec<(String, String)>, String>;
+    /// The format of one tracepoint.
+    fn tracepoint_format(&self, category: &str, event: &str) -> Result<TracepointFormat, String>;
+    /// Whether the kernel can attach kprobes (kprobe PMU or `kprobe_events`).
+    fn has_kprobes(&self) -> bool;
+    /// Whether fentry/fexit programs can be loaded.
+    fn has_fentry(&self) -> bool;
+    /// Whether raw tracepoint `name` exists.
+    fn has_raw_tracepoint(&self, name: &str) -> bool {
+        self.tracepoints().map(|tps| tps.iter().any(|(_, e)| e == name)).unwrap_or(false)
+    }
+}
+
+/// Fixed kernel facts, for tests.
+#[derive(Clone, Debug, Default)]
+pub struct StaticKernel {
+    pub formats: Vec<TracepointFormat>,
+    pub kprobes: bool,
+    pub fentry: bool,
+}
+
+impl KernelInfo for StaticKernel {
+    fn tracepoints(&self) -> Result<Vec<(String, String)>, String> {
+        Ok(self.formats.iter().map(|f| (f.category.clone(), f.name.clone())).collect())
+    }
+    fn tracepoint_format(&self, category: &str, event: &str) -> Result<TracepointFormat, String> {
+        self.formats
+            .iter()
+            .find(|f| f.category == category && f.name == event)
+            .cloned()
+            .ok_or_else(|| format!("no format for {category}:{event}"))
+    }
+    fn has_kprobes(&self) -> bool {
+        self.kprobes
+    }
+    fn has_fentry(&self) -> bool {
+        self.fentry
+    }
+}
+
+impl StaticKernel {
+    /// A kernel with a few syscall and block tracepoints, for unit tests.
+    pub fn sample() -> StaticKernel {
+        let int = |name: &str, offset, size, signed| Field {
+            name: name.into(),
+            c_type: "long".into(),
+            offset,
+            size,
+            kind: FieldKind::Int { signed },
+        };
+        let ptr = |name: &str, offset| Field {
+            name: name.into(),
+            c_type: "const char *".into(),
+            offset,
+            size: 8,
+            kind: FieldKind::Pointer { char: true, user: true },
+        };
+        let tp = |category: &str, name: &str, fields| TracepointFormat { category: category.into(), name: name.into(), fields };
+        StaticKernel {
+            formats: vec![
+                tp("syscalls", "sys_enter_openat", vec![
+                    int("__syscall_nr", 8, 4, true),
+                    int("dfd", 16, 8, true),
+                    ptr("filename", 24),
+                    int("flags", 32, 8, true),
+                    int("mode", 40, 8, false),
+                ]),
+                tp("syscalls", "sys_exit_openat", vec![int("__syscall_nr", 8, 4, true), int("ret", 16, 8, true)]),
+                tp("syscalls", "sys_enter_read", vec![
+                    int("__syscall_nr", 8, 4, true),
+                    int("fd", 16, 8, false),
+                    Field { name: "buf".into(), c_type: "char *".into(), offset: 24, size: 8, kind: FieldKind::Pointer { char: true, user: true } },
+                    int("count", 32, 8, false),
+                ]),
+                tp("syscalls", "sys_exit_read", vec![int("__syscall_nr", 8, 4, true), int("ret", 16, 8, true)]),
+                tp("raw_syscalls", "sys_enter", vec![
+                    int("id", 8, 8, true),
+                    Field { name: "args".into(), c_type: "unsigned long[6]".into(), offset: 16, size: 48, kind: FieldKind::IntArray { elem_size: 8, len: 6, signed: false } },
+                ]),
+                tp("block", "block_rq_issue", vec![
+                    int("dev", 8, 4, false),
+                    int("sector", 16, 8, false),
+                    int("nr_sector", 24, 4, false),
+                    int("bytes", 28, 4, false),
+                    Field { name: "rwbs".into(), c_type: "char[10]".into(), offset: 32, size: 10, kind: FieldKind::CharArray },
+                    Field { name: "comm".into(), c_type: "char[16]".into(), offset: 42, size: 16, kind: FieldKind::CharArray },
+                    Field { name: "cmd".into(), c_type: "__data_loc char[]".into(), offset: 60, size: 4, kind: FieldKind::DataLocString },
+                ]),
+                tp("block", "block_rq_insert", vec![int("dev", 8, 4, false)]),
+            ],
+            kprobes: false,
+            fentry: false,
+        }
+    }
+}
