@@ -150,7 +150,7 @@ impl Lower {
                         Pred::cmp(self.nl, op::B, Some(0xf0), op::JEQ, v),
                     )
                 }
-                _ => Pred::Const(false),
+                _ => return Err(FilterError::at(col, "unsupported protocol over mpls")),
             },
         })
     }
@@ -361,6 +361,8 @@ impl Lower {
             Some(Proto::Ip6) => {
                 return Err(FilterError::at(col, "'ip6' modifier applied to ip host"));
             }
+            // Inside MPLS, libpcap tests only IPv4 (no ARP/RARP there).
+            _ if self.mpls_depth > 0 => one(ETH_IP, 12, 16)?,
             _ => Pred::any([
                 one(ETH_IP, 12, 16)?,
                 one(ETH_ARP, 14, 24)?,

@@ -113,14 +113,12 @@ pub struct Compiled {
     /// Map id of each user map.
     pub user_map_ids: Vec<u32>,
     pub events: Vec<EventDef>,
-    /// Names for `probe` values below 2^32 (higher values are `1 << 32 | tracefs id`).
+    /// Names for `probe` values; every target's name is here, and its index is the cookie
+    /// its attachment must carry.
     pub probe_names: Vec<String>,
     /// strftime formats, by id.
     pub strftime_formats: Vec<String>,
 }
-
-/// `probe` values at or above this are tracefs event ids (plus this flag).
-pub const PROBE_TRACEFS_FLAG: u64 = 1 << 32;
 
 /// Options for code generation.
 #[derive(Clone, Debug)]

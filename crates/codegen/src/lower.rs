@@ -72,8 +72,8 @@ pub(crate) enum VarLoc {
 #[derive(Clone, Copy, Debug)]
 pub(crate) enum ProbeValue {
     Const(u64),
-    /// From the tracepoint record's `common_type`.
-    CommonType,
+    /// The attach cookie: the driver attaches each target with its probe name's index.
+    Cookie,
 }
 
 /// Stack slots available for temporaries and variables (the last 8 bytes stay free).
@@ -370,11 +370,8 @@ pub(crate) fn compile(
             let mut builder = Builder::new(&mut shared, index);
             builder.args_target = args_target;
             builder.raw_args = kind == ProgKind::RawTracepoint;
-            builder.probe_value = if targets.len() == 1 {
-                ProbeValue::Const(builder.shared.probe_name(targets[0].probe_name()))
-            } else {
-                ProbeValue::CommonType
-            };
+            let ids: Vec<u64> = targets.iter().map(|t| builder.shared.probe_name(t.probe_name())).collect();
+            builder.probe_value = if ids.len() == 1 { ProbeValue::Const(ids[0]) } else { ProbeValue::Cookie };
             builder.prologue();
             if let (Some(pid), false) = (options.pid_filter, matches!(kind, ProgKind::Begin | ProgKind::End)) {
                 builder.asm.call(helper::GET_CURRENT_PID_TGID);

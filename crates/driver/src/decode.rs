@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use scry_codegen::{Compiled, MapLayout, PROBE_TRACEFS_FLAG};
+use scry_codegen::{Compiled, MapLayout};
 use scry_output::{AggValue, MapDump, MapEntry, MapKind, Value};
 use scry_sema::{MapValue, Type};
 
@@ -19,8 +19,6 @@ pub fn u64_at(bytes: &[u8], offset: usize) -> u64 {
 /// What decoding needs besides the bytes.
 pub struct Decoder<'a> {
     pub compiled: &'a Compiled,
-    /// Tracefs event id → probe name, for multi-tracepoint programs.
-    pub tracepoint_names: HashMap<u64, String>,
     /// Boot time in wall-clock nanoseconds, for strftime().
     pub boot_wall_ns: i64,
     pub time_zone: Option<scry_output::TimeZone>,
@@ -37,7 +35,6 @@ impl<'a> Decoder<'a> {
             .and_then(|bytes| scry_output::TimeZone::from_tzif(&bytes).ok());
         Decoder {
             compiled,
-            tracepoint_names: HashMap::new(),
             boot_wall_ns: boot_wall_ns(),
             time_zone,
             users: std::cell::RefCell::new(None),
@@ -70,9 +67,6 @@ impl<'a> Decoder<'a> {
     }
 
     fn probe_name(&self, id: u64) -> String {
-        if id >= PROBE_TRACEFS_FLAG {
-            return self.tracepoint_names.get(&(id & 0xffff)).cloned().unwrap_or_else(|| format!("tracepoint id {}", id & 0xffff));
-        }
         self.compiled.probe_names.get(id as usize).cloned().unwrap_or_default()
     }
 

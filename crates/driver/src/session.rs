@@ -130,8 +130,8 @@ fn attach_program(
                 let id = tracefs
                     .event_id(&format.category, &format.name)
                     .map_err(|e| RunError::Attach(format!("ERROR: could not attach probe {what}: {e}")))?;
-                decoder.tracepoint_names.insert(id, what.clone());
-                attachments.push(attach::tracepoint(program, id, &what).map_err(attach_error)?);
+                let cookie = decoder.compiled.probe_names.iter().position(|n| *n == what).unwrap_or(0) as u64;
+                attachments.push(attach::tracepoint(program, id, cookie, &what).map_err(attach_error)?);
             }
             Target::Interval { period_ns, .. } => {
                 attachments.push(

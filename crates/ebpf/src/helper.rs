@@ -27,6 +27,7 @@ pub const KTIME_GET_BOOT_NS: i32 = 125;
 pub const RINGBUF_OUTPUT: i32 = 130;
 pub const GET_CURRENT_TASK_BTF: i32 = 158;
 pub const GET_FUNC_IP: i32 = 173;
+pub const GET_ATTACH_COOKIE: i32 = 174;
 pub const LOOP: i32 = 181;
 
 /// The helper's name as the kernel spells it (`bpf_map_lookup_elem`), for listings.
@@ -59,6 +60,7 @@ pub fn name(id: i32) -> Option<&'static str> {
         RINGBUF_OUTPUT => "ringbuf_output",
         GET_CURRENT_TASK_BTF => "get_current_task_btf",
         GET_FUNC_IP => "get_func_ip",
+        GET_ATTACH_COOKIE => "get_attach_cookie",
         LOOP => "loop",
         _ => return None,
     })

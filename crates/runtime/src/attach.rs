@@ -36,9 +36,12 @@ pub struct Attachment {
 
 const BPF_PERF_EVENT: u32 = 41;
 
-fn link_perf_event(event: OwnedFd, program: &Program) -> io::Result<Attachment> {
+fn link_perf_event(event: OwnedFd, program: &Program, cookie: u64) -> io::Result<Attachment> {
     let mut attr = BpfAttr::default();
-    attr.put_u32(0, program.fd() as u32).put_u32(4, event.as_raw_fd() as u32).put_u32(8, BPF_PERF_EVENT);
+    attr.put_u32(0, program.fd() as u32)
+        .put_u32(4, event.as_raw_fd() as u32)
+        .put_u32(8, BPF_PERF_EVENT)
+        .put_u64(16, cookie);
     match sys::bpf_fd(sys::BPF_LINK_CREATE, &mut attr) {
         Ok(link) => Ok(Attachment { link: Some(link), event: Some(event) }),
         Err(err) if matches!(err.raw_os_error(), Some(libc::EINVAL) | Some(libc::EOPNOTSUPP)) => {
@@ -52,8 +55,9 @@ fn link_perf_event(event: OwnedFd, program: &Program) -> io::Result<Attachment> 
 }
 
 /// Attaches a tracepoint program to the tracepoint with tracefs id `id`. The program runs on
-/// every CPU; one perf event on CPU 0 carries it.
-pub fn tracepoint(program: &Program, id: u64, what: &str) -> Result<Attachment, AttachError> {
+/// every CPU; one perf event on CPU 0 carries it. `cookie` is what `bpf_get_attach_cookie`
+/// returns in the program (it tells apart the tracepoints one program serves).
+pub fn tracepoint(program: &Program, id: u64, cookie: u64, what: &str) -> Result<Attachment, AttachError> {
     let attr = PerfEventAttr {
         type_: sys::PERF_TYPE_TRACEPOINT,
         config: id,
@@ -62,7 +66,7 @@ pub fn tracepoint(program: &Program, id: u64, what: &str) -> Result<Attachment, 
         ..Default::default()
     };
     let event = sys::perf_event_open(&attr, -1, 0).map_err(io_error(what))?;
-    link_perf_event(event, program).map_err(io_error(what))
+    link_perf_event(event, program, cookie).map_err(io_error(what))
 }
 
 /// How often a perf event fires.
@@ -89,7 +93,7 @@ pub fn perf_event(
     };
     let attr = PerfEventAttr { type_, config, sample_period_or_freq: value, flags, ..Default::default() };
     let event = sys::perf_event_open(&attr, -1, cpu as i32).map_err(io_error(what))?;
-    link_perf_event(event, program).map_err(io_error(what))
+    link_perf_event(event, program, 0).map_err(io_error(what))
 }
 
 /// Attaches a raw-tracepoint program to the kernel tracepoint `name`.

@@ -65,7 +65,7 @@ fn tracepoint_counts_into_hash_map() {
     let program = Program::load(ProgType::Tracepoint, "count", &code.relocated(|_| map.fd())).unwrap();
     let tracefs = Tracefs::open().unwrap();
     let id = tracefs.event_id("syscalls", "sys_enter_getppid").unwrap();
-    let link = attach::tracepoint(&program, id, "getppid").unwrap();
+    let link = attach::tracepoint(&program, id, 0, "getppid").unwrap();
     for _ in 0..5 {
         let _ = std::os::unix::process::parent_id();
     }
@@ -136,7 +136,7 @@ fn wide_tracepoint_attach_and_detach() {
     let mut links = Vec::new();
     for name in &names {
         let id = tracefs.event_id("syscalls", name).unwrap();
-        links.push(attach::tracepoint(&program, id, name).unwrap());
+        links.push(attach::tracepoint(&program, id, 0, name).unwrap());
     }
     let attached = start.elapsed();
     let start = std::time::Instant::now();

@@ -17,6 +17,9 @@ mod process;
 mod symbolizer;
 mod user;
 
+#[cfg(test)]
+mod test_support;
+
 pub use error::{Error, Result};
 pub use format::{StackFormat, StackMode, StackSpace, format_stack, format_sym, frame_names};
 pub use kernel::KernelSymbols;

@@ -42,6 +42,22 @@ pub struct Program {
     pub span: Span,
 }
 
+impl Program {
+    /// A program with no items covering `span`.
+    pub fn empty(span: Span) -> Self {
+        Self {
+            config: None,
+            directives: Vec::new(),
+            c_definitions: Vec::new(),
+            map_decls: Vec::new(),
+            macros: Vec::new(),
+            probes: Vec::new(),
+            expr_count: 0,
+            span,
+        }
+    }
+}
+
 /// `config = { key = value; ... }`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Config {

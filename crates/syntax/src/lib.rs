@@ -145,16 +145,7 @@ fn internal_error(source: &str) -> Parse {
         "internal error: the parser crashed on this input",
     ));
     Parse {
-        program: ast::Program {
-            config: None,
-            directives: Vec::new(),
-            c_definitions: Vec::new(),
-            map_decls: Vec::new(),
-            macros: Vec::new(),
-            probes: Vec::new(),
-            expr_count: 0,
-            span: Span::from(0..source.len()),
-        },
+        program: ast::Program::empty(Span::from(0..source.len())),
         diagnostics,
     }
 }

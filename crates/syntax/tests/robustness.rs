@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 fn all_fixtures() -> Vec<(PathBuf, String)> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("test_data");
     let mut out = Vec::new();
-    for dir in ["ok", "err", "tools"] {
+    for dir in ["ok", "err"] {
         let Ok(entries) = std::fs::read_dir(root.join(dir)) else {
             continue;
         };
@@ -163,6 +163,10 @@ fn installed_bpftrace_tools_parse_cleanly() {
         .collect();
     tools.sort();
     if tools.is_empty() {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "CI installs bpftrace: its tools must be in /usr/sbin"
+        );
         eprintln!("no bpftrace tools installed; skipping");
         return;
     }

@@ -7,7 +7,7 @@ use scry_sema::{FieldKind, Type};
 use scry_syntax::ast::{self, BinaryOp, ExprKind, IncDecOp, UnaryOp};
 
 use super::{Builder, ProbeValue, Result, VarLoc, ARGS, CTX, SCRATCH};
-use crate::{config, PROBE_TRACEFS_FLAG};
+use crate::config;
 
 fn unsupported(span: Span, what: impl Into<String>) -> Diagnostic {
     Diagnostic::error(span, format!("{} is not supported by scry yet", what.into()))
@@ -238,10 +238,9 @@ impl Builder<'_, '_> {
             "jiffies" => self.asm.call(helper::JIFFIES64),
             "probe" => match self.probe_value {
                 ProbeValue::Const(id) => self.asm.load_const(Reg::R0, id),
-                ProbeValue::CommonType => {
-                    self.asm.load(2, Reg::R0, CTX, 0);
-                    self.asm.load_const(Reg::R1, PROBE_TRACEFS_FLAG);
-                    self.asm.alu(BPF_OR, Reg::R0, Reg::R1);
+                ProbeValue::Cookie => {
+                    self.asm.mov(Reg::R1, CTX);
+                    self.asm.call(helper::GET_ATTACH_COOKIE);
                 }
             },
             other => match other.strip_prefix("arg").and_then(|n| n.parse::<i16>().ok()) {

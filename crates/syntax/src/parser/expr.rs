@@ -439,6 +439,7 @@ impl Parser<'_> {
                 T::Dot | T::Arrow => {
                     let arrow = self.bump().kind == T::Arrow;
                     let tok = self.peek().clone();
+                    let span = expr.span.to(tok.span);
                     let kind = match tok.kind {
                         T::Ident(field) => ExprKind::Field {
                             expr: Box::new(expr),
@@ -456,9 +457,7 @@ impl Parser<'_> {
                         _ => return Err(self.unexpected(Some("identifier"))),
                     };
                     self.bump();
-                    let span = Span::new(0, 0);
                     expr = self.mk(kind, span);
-                    expr.span = self.postfix_span(&expr);
                 }
                 T::LBracket => {
                     self.bump();
@@ -493,15 +492,6 @@ impl Parser<'_> {
                 }
                 _ => return Ok(expr),
             }
-        }
-    }
-
-    fn postfix_span(&self, expr: &Expr) -> Span {
-        match &expr.kind {
-            ExprKind::Field { expr: inner, .. } | ExprKind::TupleIndex { expr: inner, .. } => {
-                inner.span.to(Span::point(self.last_end))
-            }
-            _ => expr.span,
         }
     }
 }

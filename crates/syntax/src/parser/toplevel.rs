@@ -38,16 +38,7 @@ fn invalid_attach_char(raw: &str) -> Option<(usize, char)> {
 impl Parser<'_> {
     /// Parses the whole input.
     pub(crate) fn program(&mut self) -> Program {
-        let mut program = Program {
-            config: None,
-            directives: Vec::new(),
-            c_definitions: Vec::new(),
-            map_decls: Vec::new(),
-            macros: Vec::new(),
-            probes: Vec::new(),
-            expr_count: 0,
-            span: span(0, self.lexer.source().len()),
-        };
+        let mut program = Program::empty(span(0, self.lexer.source().len()));
         loop {
             self.sync_raw();
             self.lexer.skip_trivia();

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Runs every test of scry: formatting, lints, unit, snapshot and live-kernel tests.
+# Installs what the tests need first (the reference peers are test oracles only).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need=()
+command -v bpftrace >/dev/null || need+=(bpftrace)
+command -v tcpdump >/dev/null || need+=(tcpdump)
+command -v ip >/dev/null || need+=(iproute2)
+if [ ${#need[@]} -gt 0 ]; then
+    if [ "$(id -u)" = 0 ]; then
+        apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+    else
+        echo "warning: missing ${need[*]} (run as root to install them)" >&2
+    fi
+fi
+
+cargo fmt --all -- --check
+cargo clippy --workspace --all-targets --quiet -- -D warnings
+cargo build --release --quiet -p scry
+SCRY_BIN="$PWD/target/release/scry" cargo test --workspace --quiet 2>&1
