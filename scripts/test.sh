@@ -19,5 +19,4 @@ fi
 
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --quiet -- -D warnings
-cargo build --release --quiet -p scry
-SCRY_BIN="$PWD/target/release/scry" cargo test --workspace --quiet 2>&1
+cargo test --workspace 2>&1

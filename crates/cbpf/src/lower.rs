@@ -156,6 +156,9 @@ impl Lower {
     }
 
     fn require_ether(&self, col: usize) -> Result<(), FilterError> {
+        if matches!(self.field, TypeField::Ppp(_)) {
+            return Err(FilterError::at(col, "not a broadcast link (PPP after 'pppoes')"));
+        }
         if self.link != LinkType::En10mb {
             return Err(FilterError::at(
                 col,
@@ -586,11 +589,16 @@ impl Lower {
     }
 
     fn vlan(&mut self, id: Option<u32>, col: usize) -> Result<Pred, FilterError> {
-        let TypeField::Ether(off) = self.field else {
-            return Err(FilterError::at(
-                col,
-                format!("no VLAN support for link type {}", self.link),
-            ));
+        let off = match self.field {
+            TypeField::Ether(off) => off,
+            TypeField::Ppp(_) => return Err(FilterError::at(col, "no VLAN support for PPP")),
+            TypeField::Mpls(_) => return Err(FilterError::at(col, "no VLAN match after MPLS")),
+            _ => {
+                return Err(FilterError::at(
+                    col,
+                    format!("no VLAN support for link type {}", self.link),
+                ));
+            }
         };
         if self.link != LinkType::En10mb {
             return Err(FilterError::at(
@@ -615,9 +623,8 @@ impl Lower {
 
     fn mpls(&mut self, label: Option<u32>, col: usize) -> Result<Pred, FilterError> {
         let mut p = match self.field {
-            TypeField::Ether(off) if self.mpls_depth == 0 && self.link == LinkType::En10mb => {
-                Pred::eq(off, op::H, 0x8847)
-            }
+            TypeField::Ether(off) => Pred::eq(off, op::H, 0x8847),
+            TypeField::Ppp(off) => Pred::eq(off, op::H, 0x281),
             TypeField::Mpls(prev) => Pred::not(Pred::cmp(prev + 2, op::B, None, op::JSET, 1)),
             _ => {
                 return Err(FilterError::at(
