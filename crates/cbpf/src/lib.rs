@@ -39,6 +39,11 @@ pub struct Options {
     /// Compile for filtering a savefile (`-r`) rather than for `-d` or a live
     /// capture; only DLT_NULL/LOOP `ip6` differ (BSD address families).
     pub savefile: bool,
+    /// Optimize without changing any verdict of the unoptimized program, even
+    /// on truncated packets (no reordering of tests, no dropped loads). The
+    /// default optimizes like libpcap, which may change verdicts on packets
+    /// too short for the loads it drops.
+    pub strict: bool,
 }
 
 impl Default for Options {
@@ -48,6 +53,7 @@ impl Default for Options {
             optimize: true,
             snaplen: DEFAULT_SNAPLEN,
             savefile: false,
+            strict: false,
         }
     }
 }
@@ -58,7 +64,7 @@ pub fn compile(expr: &str, opts: &Options) -> Result<Vec<Insn>, FilterError> {
     let pred = lower::Lower::new(opts.linktype, opts.savefile).expr(&ast)?;
     let mut g = cfg::Graph::build(&pred, opts.snaplen);
     if opts.optimize {
-        opt::optimize(&mut g);
+        opt::optimize(&mut g, opts.strict);
         if matches!(g.nodes[g.root], cfg::Node::Ret(0)) {
             return Err(FilterError::General(
                 "expression rejects all packets".into(),

@@ -157,7 +157,10 @@ impl Lower {
 
     fn require_ether(&self, col: usize) -> Result<(), FilterError> {
         if matches!(self.field, TypeField::Ppp(_)) {
-            return Err(FilterError::at(col, "not a broadcast link (PPP after 'pppoes')"));
+            return Err(FilterError::at(
+                col,
+                "not a broadcast link (PPP after 'pppoes')",
+            ));
         }
         if self.link != LinkType::En10mb {
             return Err(FilterError::at(

@@ -12,20 +12,23 @@ use std::collections::{BTreeSet, HashMap};
 /// A known outcome: (value key, jop, operand, outcome).
 type Fact = (usize, u16, Option<u32>, bool);
 
-/// Optimizes `g` in place.
-pub fn optimize(g: &mut Graph) {
+/// Optimizes `g` in place. With `strict`, every packet keeps the verdict of
+/// the unoptimized program, truncated ones included; otherwise, like
+/// libpcap's optimizer, tests may be reordered and unneeded loads dropped,
+/// which can change the verdict on a packet too short for those loads.
+pub fn optimize(g: &mut Graph, strict: bool) {
     peephole(g);
     for _ in 0..100 {
-        let p = pullup(g);
-        let a = thread(g) || p;
-        let b = merge(g);
+        let p = !strict && pullup(g);
+        let a = thread(g, strict) || p;
+        let b = merge(g, strict);
         if !a && !b {
             break;
         }
     }
     eliminate_loads(g);
     remove_dead_stores(g);
-    merge(g);
+    merge(g, strict);
 }
 
 fn has_packet_load(stmts: &[Insn]) -> bool {
@@ -33,7 +36,9 @@ fn has_packet_load(stmts: &[Insn]) -> bool {
         let class = i.class();
         (class == op::LD && matches!(i.code & 0xe0, op::ABS | op::IND))
             || (class == op::LDX && i.code & 0xe0 == op::MSH)
-            || (class == op::ALU && matches!(i.code & 0xf0, op::DIV | op::MOD) && i.code & op::X != 0)
+            || (class == op::ALU
+                && matches!(i.code & 0xf0, op::DIV | op::MOD)
+                && i.code & op::X != 0)
     })
 }
 
@@ -41,7 +46,14 @@ fn has_packet_load(stmts: &[Insn]) -> bool {
 /// `jset #k` with the branches swapped.
 fn peephole(g: &mut Graph) {
     for n in &mut g.nodes {
-        if let Node::Block { stmts, jop, src, jt, jf } = n {
+        if let Node::Block {
+            stmts,
+            jop,
+            src,
+            jt,
+            jf,
+        } = n
+        {
             let and_k = match stmts.last() {
                 Some(l) if l.code == op::ALU | op::AND | op::K && stmts.len() > 1 => Some(l.k),
                 _ => None,
@@ -267,7 +279,7 @@ fn decide(facts: &BTreeSet<Fact>, key: usize, jop: u16, src: Src) -> Option<bool
 
 /// Redirects edges whose target's outcome is already known. Returns whether
 /// anything changed.
-fn thread(g: &mut Graph) -> bool {
+fn thread(g: &mut Graph, strict: bool) -> bool {
     let order = g.order();
     let mut keys: HashMap<(Vec<Insn>, bool), usize> = HashMap::new();
     let mut key_of = vec![usize::MAX; g.nodes.len()];
@@ -305,8 +317,13 @@ fn thread(g: &mut Graph) -> bool {
                 jf: sf,
             } = &g.nodes[t]
             {
-                let decided =
-                    decide(&e, key_of[t], *sj, *ss).or_else(|| static_outcome(sst, *sj, *ss));
+                let decided = decide(&e, key_of[t], *sj, *ss).or_else(|| {
+                    if strict && has_packet_load(sst) {
+                        None
+                    } else {
+                        static_outcome(sst, *sj, *ss)
+                    }
+                });
                 let Some(out) = decided else { break };
                 let so = match ss {
                     Src::K(k) => Some(*k),
@@ -331,11 +348,11 @@ fn thread(g: &mut Graph) -> bool {
     changed
 }
 
-/// Merges identical blocks and bypasses blocks whose two branches agree when
-/// that cannot change a verdict: no packet loads, or both branches reject (a
-/// failing load rejects too). libpcap also bypasses blocks with loads, which
-/// changes its verdicts on truncated packets; scry does not. Returns whether anything changed.
-fn merge(g: &mut Graph) -> bool {
+/// Merges identical blocks and bypasses blocks whose two branches agree. In
+/// strict mode only when that cannot change a verdict: no packet loads, or
+/// both branches reject (a failing load rejects too). Returns whether
+/// anything changed.
+fn merge(g: &mut Graph, strict: bool) -> bool {
     let mut order = g.order();
     order.reverse(); // leaves first
     let mut canon: Vec<NodeId> = (0..g.nodes.len()).collect();
@@ -346,7 +363,7 @@ fn merge(g: &mut Graph) -> bool {
         if let Node::Block { jt, jf, stmts, .. } = &mut node {
             *jt = canon[*jt];
             *jf = canon[*jf];
-            if jt == jf && (*jt == crate::cfg::REJECT || !has_packet_load(stmts)) {
+            if jt == jf && (!strict || *jt == crate::cfg::REJECT || !has_packet_load(stmts)) {
                 canon[n] = *jt;
                 changed = true;
                 continue;

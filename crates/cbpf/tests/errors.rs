@@ -7,7 +7,10 @@ use std::process::Command;
 
 /// Invalid expressions and a fragment of scry's message.
 const INVALID: &[(&str, &str)] = &[
-    ("port 80 443", "expected 'and', 'or' or the end of the expression, found number 443 at column 9"),
+    (
+        "port 80 443",
+        "expected 'and', 'or' or the end of the expression, found number 443 at column 9",
+    ),
     ("tcp and", "at column 8"),
     ("host", "expected a host, network, port or protocol value"),
     ("ip[0:3] = 1", "data size must be 1, 2, or 4 at column 6"),
@@ -18,7 +21,10 @@ const INVALID: &[(&str, &str)] = &[
     ("ip[0] % 0 = 1", "modulus by zero"),
     ("ip[0] << 33 = 1", "more than 31 bits"),
     ("08", "number 08 contains non-octal digit at column 1"),
-    ("ip[4294967296] = 1", "number 4294967296 overflows 32 bits at column 4"),
+    (
+        "ip[4294967296] = 1",
+        "number 4294967296 overflows 32 bits at column 4",
+    ),
     ("tcp host 1.2.3.4", "'tcp' modifier applied to host"),
     ("ether host 1.2.3.4", "needs an ethernet address"),
     ("net 10.1.2.3/8", "non-network bits set"),
@@ -31,8 +37,14 @@ const INVALID: &[(&str, &str)] = &[
     ("ip6 broadcast", "broadcast"),
     ("arp port 80", "illegal qualifier 'arp' of 'port'"),
     ("ip portrange 1-2", "illegal qualifier 'ip' of 'portrange'"),
-    ("mpls 1048576", "MPLS label 1048576 greater than maximum 1048575"),
-    ("pppoes 70000", "PPPoE session number 70000 greater than maximum 65535"),
+    (
+        "mpls 1048576",
+        "MPLS label 1048576 greater than maximum 1048575",
+    ),
+    (
+        "pppoes 70000",
+        "PPPoE session number 70000 greater than maximum 65535",
+    ),
     ("host 1.2.3.256", "bogus IPv4 address 1.2.3.256 at column 6"),
     ("ip6 net ::/129", "mask length must be <= 128"),
     ("net 1.2.3.4/33", "mask length must be <= 32"),
@@ -50,7 +62,10 @@ const INVALID: &[(&str, &str)] = &[
     ("ip6 and tcp[0] = 1", "expression rejects all packets"),
     ("ip and arp", "expression rejects all packets"),
     ("1 = 0", "expression rejects all packets"),
-    ("host 1.2.3.4 mask 255.0.0.0", "mask syntax for networks only"),
+    (
+        "host 1.2.3.4 mask 255.0.0.0",
+        "mask syntax for networks only",
+    ),
     ("src or", "at column 5"),
     ("ether src", "at column 10"),
     ("tcp[0] = 1 and (udp or", "at column 23"),
@@ -62,8 +77,14 @@ const INVALID: &[(&str, &str)] = &[
 const UNSUPPORTED: &[(&str, &str)] = &[
     ("decnet host 1.2", "'decnet' is not supported by scry yet"),
     ("gateway foo", "'gateway' is not supported by scry yet"),
-    ("ip protochain 6", "'protochain' is not supported by scry yet"),
-    ("ip6 protochain 17", "'protochain' is not supported by scry yet"),
+    (
+        "ip protochain 6",
+        "'protochain' is not supported by scry yet",
+    ),
+    (
+        "ip6 protochain 17",
+        "'protochain' is not supported by scry yet",
+    ),
     ("geneve", "'geneve' is not supported by scry yet"),
     ("llc", "'llc' is not supported by scry yet"),
     ("type mgt", "'type' is not supported by scry yet"),
@@ -72,12 +93,21 @@ const UNSUPPORTED: &[(&str, &str)] = &[
     ("stp", "'stp' is not supported by scry yet"),
     ("atalk", "'atalk' is not supported by scry yet"),
     ("wlan ra 1:2:3:4:5:6", "'ra' is not supported by scry yet"),
-    ("host example.com", "host names are not supported by scry yet"),
-    ("ether proto 42", "802.3 length/LLC protocol 0x2a is not supported by scry yet"),
+    (
+        "host example.com",
+        "host names are not supported by scry yet",
+    ),
+    (
+        "ether proto 42",
+        "802.3 length/LLC protocol 0x2a is not supported by scry yet",
+    ),
 ];
 
 fn libpcap_rejects(expr: &str) -> Option<bool> {
-    let out = Command::new("tcpdump").args(["-d", "-y", "EN10MB", "--", expr]).output().ok()?;
+    let out = Command::new("tcpdump")
+        .args(["-d", "-y", "EN10MB", "--", expr])
+        .output()
+        .ok()?;
     Some(!out.status.success())
 }
 
@@ -88,13 +118,22 @@ fn invalid_expressions_fail_with_positions() {
         panic!("tcpdump is required in CI");
     }
     for (expr, want) in INVALID {
-        let err = compile(expr, &Options::default()).expect_err(expr).to_string();
+        let err = compile(expr, &Options::default())
+            .expect_err(expr)
+            .to_string();
         assert!(err.contains(want), "{expr:?}: got {err:?}, want {want:?}");
         if !err.contains("rejects all packets") {
-            assert!(err.contains(" at column "), "{expr:?}: no position in {err:?}");
+            assert!(
+                err.contains(" at column "),
+                "{expr:?}: no position in {err:?}"
+            );
         }
         if have {
-            assert_eq!(libpcap_rejects(expr), Some(true), "libpcap accepts {expr:?}");
+            assert_eq!(
+                libpcap_rejects(expr),
+                Some(true),
+                "libpcap accepts {expr:?}"
+            );
         }
     }
 }
@@ -102,7 +141,9 @@ fn invalid_expressions_fail_with_positions() {
 #[test]
 fn unsupported_constructs_are_named() {
     for (expr, want) in UNSUPPORTED {
-        let err = compile(expr, &Options::default()).expect_err(expr).to_string();
+        let err = compile(expr, &Options::default())
+            .expect_err(expr)
+            .to_string();
         assert!(err.contains(want), "{expr:?}: got {err:?}, want {want:?}");
     }
 }
@@ -110,10 +151,62 @@ fn unsupported_constructs_are_named() {
 #[test]
 fn random_token_soup_never_panics() {
     const TOKENS: &[&str] = &[
-        "ip", "tcp", "udp", "host", "net", "port", "src", "dst", "and", "or", "not", "(", ")", "[", "]", ":",
-        "1", "0", "80", "0x10", "1.2.3.4", "10", "::1", "1:2:3:4:5:6", "/", "mask", "=", "!=", ">", "<", "+",
-        "-", "*", "&", "|", "<<", ">>", "len", "vlan", "mpls", "pppoes", "ether", "proto", "less", "greater",
-        "broadcast", "multicast", "tcpflags", "tcp-syn", "icmp", "ip6", "portrange", "1-2", "\\ip", "!", "%",
+        "ip",
+        "tcp",
+        "udp",
+        "host",
+        "net",
+        "port",
+        "src",
+        "dst",
+        "and",
+        "or",
+        "not",
+        "(",
+        ")",
+        "[",
+        "]",
+        ":",
+        "1",
+        "0",
+        "80",
+        "0x10",
+        "1.2.3.4",
+        "10",
+        "::1",
+        "1:2:3:4:5:6",
+        "/",
+        "mask",
+        "=",
+        "!=",
+        ">",
+        "<",
+        "+",
+        "-",
+        "*",
+        "&",
+        "|",
+        "<<",
+        ">>",
+        "len",
+        "vlan",
+        "mpls",
+        "pppoes",
+        "ether",
+        "proto",
+        "less",
+        "greater",
+        "broadcast",
+        "multicast",
+        "tcpflags",
+        "tcp-syn",
+        "icmp",
+        "ip6",
+        "portrange",
+        "1-2",
+        "\\ip",
+        "!",
+        "%",
     ];
     let mut x: u64 = 0x1234_5678_9abc_def1;
     for _ in 0..20_000 {
@@ -129,7 +222,13 @@ fn random_token_soup_never_panics() {
             s.push(' ');
         }
         for optimize in [true, false] {
-            if let Ok(p) = compile(&s, &Options { optimize, ..Options::default() }) {
+            if let Ok(p) = compile(
+                &s,
+                &Options {
+                    optimize,
+                    ..Options::default()
+                },
+            ) {
                 scry_cbpf::interp::validate(&p).unwrap_or_else(|e| panic!("{s:?}: {e}"));
             }
         }

@@ -118,9 +118,14 @@ fn run(args: Args) -> Result<u8> {
     if let Some("asm") = args.emit.as_deref() {
         let mut out = io::stdout().lock();
         for program in &output.compiled.programs {
-            let targets: Vec<String> = program.targets.iter().map(|t| t.probe_name()).collect();
+            let mut targets: Vec<String> = program.targets.iter().take(3).map(|t| t.probe_name()).collect();
+            if program.targets.len() > 3 {
+                targets.push(format!("and {} more", program.targets.len() - 3));
+            }
             writeln!(out, "; program {} ({} instructions) for {}", program.name, program.code.insns.len(), targets.join(", "))?;
-            out.write_all(scry_ebpf::disasm::listing(&program.code.insns).as_bytes())?;
+            // Map references show the map's index in the listing.
+            let insns = program.code.relocated(|id| id as i32);
+            out.write_all(scry_ebpf::disasm::listing(&insns).as_bytes())?;
         }
         return Ok(0);
     }

@@ -73,7 +73,12 @@ pub enum ProgKind {
     /// perf events: interval, profile, software.
     PerfEvent,
     RawTracepoint,
+    /// One raw tracepoint on `sys_enter` (or `sys_exit`) serving many `syscalls:*` targets.
+    SyscallDispatch { exit: bool },
 }
+
+/// Size of a syscall dispatch map (syscall numbers below this are traceable).
+pub const SYSCALL_MAX: u32 = 1024;
 
 /// One program to load.
 #[derive(Clone, Debug)]
@@ -85,6 +90,9 @@ pub struct ProgramSpec {
     pub code: scry_ebpf::Program,
     /// Source spans by instruction origin (see [`scry_ebpf::Asm::set_origin`]).
     pub spans: Vec<Span>,
+    /// For [`ProgKind::SyscallDispatch`]: the map from syscall number to probe name index + 1,
+    /// filled by the driver from the targets' `syscall_nr`.
+    pub dispatch: Option<u32>,
 }
 
 /// What a ring-buffer record means, by event id.

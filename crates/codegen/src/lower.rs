@@ -74,6 +74,8 @@ pub(crate) enum ProbeValue {
     Const(u64),
     /// The attach cookie: the driver attaches each target with its probe name's index.
     Cookie,
+    /// Stored in a stack slot by the prologue (syscall dispatch).
+    Slot(i16),
 }
 
 /// Stack slots available for temporaries and variables (the last 8 bytes stay free).
@@ -260,6 +262,54 @@ impl<'s, 'a> Builder<'s, 'a> {
         self.asm.mov(ARGS, CTX);
     }
 
+    /// The prologue of a syscall dispatch program (a raw tracepoint on `sys_enter` or
+    /// `sys_exit`): looks the syscall number up in the `map` of traced syscalls (value: probe
+    /// name index + 1), and builds the record the `syscalls:sys_{enter,exit}_*` tracepoints
+    /// would have had: `__syscall_nr` at 8, then the six arguments (or `ret`) from 16.
+    fn dispatch_prologue(&mut self, exit: bool, map: u32, span: Span) -> Result<()> {
+        // x86_64 `struct pt_regs` offsets: di, si, dx, r10, r8, r9 and orig_ax.
+        const ARG_OFFSETS: [u32; 6] = [112, 104, 96, 56, 72, 64];
+        const ORIG_AX: u32 = 120;
+        const PT_REGS_SIZE: u32 = 168;
+        let regs = self.scratch(PT_REGS_SIZE);
+        let record = self.scratch(64);
+        // Keep these regions for the whole program.
+        let probe_slot = self.push_slot(span)?;
+        self.probe_value = ProbeValue::Slot(probe_slot);
+        self.asm.load(8, Reg::R3, CTX, 0);
+        self.scratch_ptr(Reg::R1, regs);
+        self.asm.mov_imm(Reg::R2, PT_REGS_SIZE as i32);
+        self.asm.call(helper::PROBE_READ_KERNEL);
+        if exit {
+            self.asm.load(8, Reg::R1, SCRATCH, (regs + ORIG_AX) as i16);
+        } else {
+            self.asm.load(8, Reg::R1, CTX, 8);
+        }
+        self.asm.jump_imm(BPF_JGT, Reg::R1, crate::SYSCALL_MAX as i32 - 1, self.exit_label);
+        self.asm.store(8, SCRATCH, (record + 8) as i16, Reg::R1);
+        self.asm.store(4, Reg::FP, -4, Reg::R1);
+        self.asm.load_map(Reg::R1, map);
+        self.asm.mov(Reg::R2, Reg::FP);
+        self.asm.alu_imm(BPF_ADD, Reg::R2, -4);
+        self.asm.call(helper::MAP_LOOKUP_ELEM);
+        self.asm.jump_imm(BPF_JEQ, Reg::R0, 0, self.exit_label);
+        self.asm.load(8, Reg::R1, Reg::R0, 0);
+        self.asm.jump_imm(BPF_JEQ, Reg::R1, 0, self.exit_label);
+        self.asm.alu_imm(BPF_SUB, Reg::R1, 1);
+        self.asm.store(8, Reg::FP, probe_slot, Reg::R1);
+        if exit {
+            self.asm.load(8, Reg::R1, CTX, 8);
+            self.asm.store(8, SCRATCH, (record + 16) as i16, Reg::R1);
+        } else {
+            for (i, offset) in ARG_OFFSETS.iter().enumerate() {
+                self.asm.load(8, Reg::R1, SCRATCH, (regs + offset) as i16);
+                self.asm.store(8, SCRATCH, (record + 16 + 8 * i as u32) as i16, Reg::R1);
+            }
+        }
+        self.scratch_ptr(ARGS, record);
+        Ok(())
+    }
+
     fn epilogue(&mut self) {
         self.asm.bind(self.exit_label);
         self.asm.mov_imm(Reg::R0, 0);
@@ -267,66 +317,70 @@ impl<'s, 'a> Builder<'s, 'a> {
     }
 }
 
-fn uses_args(body: &ast::Block) -> bool {
-    fn expr(e: &ast::Expr) -> bool {
-        use ast::ExprKind as K;
-        match &e.kind {
-            K::Ident(name) => name == "args",
-            K::Map { keys, .. } => keys.iter().any(expr),
-            K::Call { args, .. } => args.iter().any(expr),
-            K::Binary { lhs, rhs, .. } => expr(lhs) || expr(rhs),
-            K::Unary { expr: e, .. } | K::Cast { expr: e, .. } | K::Field { expr: e, .. } | K::TupleIndex { expr: e, .. } => {
-                expr(e)
-            }
-            K::IncDec { target, .. } => expr(target),
-            K::Index { expr: a, index } => expr(a) || expr(index),
-            K::Tuple(elems) => elems.iter().any(expr),
-            K::Ternary { cond, then, otherwise } => expr(cond) || then.as_deref().is_some_and(expr) || expr(otherwise),
-            K::Sizeof(ast::SizeofArg::Expr(e)) => expr(e),
-            _ => false,
-        }
+/// Every expression of a probe (predicate and body).
+fn probe_exprs(probe: &ast::Probe) -> Vec<&ast::Expr> {
+    let mut exprs = Vec::new();
+    if let Some(predicate) = &probe.predicate {
+        predicate.walk(&mut |e| exprs.push(e));
     }
-    fn stmt(s: &ast::Stmt) -> bool {
-        use ast::StmtKind as S;
-        match &s.kind {
-            S::Expr(e) | S::Return(Some(e)) => expr(e),
-            S::Assign { target, value, .. } => expr(target) || expr(value),
-            S::Let { value, .. } => value.as_ref().is_some_and(expr),
-            S::If { cond, then_block, else_block } => {
-                expr(cond) || block(then_block) || else_block.as_ref().is_some_and(block)
-            }
-            S::Unroll { body, .. } => block(body),
-            S::While { cond, body } => expr(cond) || block(body),
-            S::For { iter, body, .. } => {
-                (match iter {
-                    ast::ForIter::Map(m) => expr(m),
-                    ast::ForIter::Range { start, end } => expr(start) || expr(end),
-                }) || block(body)
-            }
-            S::Block(b) => block(b),
-            _ => false,
-        }
-    }
-    fn block(b: &ast::Block) -> bool {
-        b.stmts.iter().any(stmt)
-    }
-    block(body)
+    scry_syntax::visit::walk_block(&probe.body, &mut |e| exprs.push(e));
+    exprs
 }
 
-/// Splits a probe's targets into programs.
-fn groups(probe: &ast::Probe, targets: &[Target]) -> Vec<(ProgKind, Vec<Target>, Option<usize>)> {
+/// Wide syscall wildcards with at least this many events use one raw-tracepoint program.
+const DISPATCH_MIN: usize = 8;
+
+/// True when every `args->f` of the probe has the same layout in all `targets`.
+fn uniform_args(analysis: &Analysis, exprs: &[&ast::Expr], targets: &[usize]) -> bool {
+    exprs.iter().all(|e| match analysis.typed.args_fields.get(&e.id.0) {
+        None => true,
+        Some(fields) => {
+            let first = &fields[targets[0]];
+            targets.iter().all(|&t| fields[t].offset == first.offset && fields[t].size == first.size && fields[t].kind == first.kind)
+        }
+    })
+}
+
+/// Splits a probe's targets into programs: (kind, targets, index of the tracepoint target
+/// whose `args` layout the program uses).
+fn groups(analysis: &Analysis, probe: &ast::Probe, targets: &[Target]) -> Vec<(ProgKind, Vec<Target>, Option<usize>)> {
     let mut groups = Vec::new();
-    let tracepoints: Vec<Target> = targets.iter().filter(|t| matches!(t, Target::Tracepoint(_))).cloned().collect();
-    let args = uses_args(&probe.body) || probe.predicate.as_ref().is_some_and(|p| {
-        uses_args(&ast::Block { stmts: vec![ast::Stmt { kind: ast::StmtKind::Expr(p.clone()), span: p.span }], span: p.span })
-    });
-    if !tracepoints.is_empty() {
+    let exprs = probe_exprs(probe);
+    let args = exprs.iter().any(|e| matches!(&e.kind, ast::ExprKind::Ident(name) if name == "args"));
+    // Tracepoint targets by their index among the probe's tracepoints (the index args_fields uses).
+    let tracepoints: Vec<(usize, &scry_sema::TracepointFormat)> = targets
+        .iter()
+        .filter_map(|t| match t {
+            Target::Tracepoint(f) => Some(f),
+            _ => None,
+        })
+        .enumerate()
+        .collect();
+    let mut rest: Vec<(usize, &scry_sema::TracepointFormat)> = Vec::new();
+    for exit in [false, true] {
+        let prefix = if exit { "sys_exit_" } else { "sys_enter_" };
+        let (syscalls, others): (Vec<_>, Vec<_>) = tracepoints
+            .iter()
+            .filter(|(_, f)| f.category == "syscalls" && f.name.starts_with(prefix))
+            .partition(|(_, f)| f.syscall_nr.is_some());
+        rest.extend(others);
+        let indexes: Vec<usize> = syscalls.iter().map(|(i, _)| *i).collect();
+        if syscalls.len() >= DISPATCH_MIN && cfg!(target_arch = "x86_64") && uniform_args(analysis, &exprs, &indexes) {
+            let dispatched = syscalls.iter().map(|(_, f)| Target::Tracepoint((*f).clone())).collect();
+            groups.push((ProgKind::SyscallDispatch { exit }, dispatched, Some(indexes[0])));
+        } else {
+            rest.extend(syscalls);
+        }
+    }
+    rest.extend(tracepoints.iter().filter(|(_, f)| !(f.category == "syscalls" && (f.name.starts_with("sys_enter_") || f.name.starts_with("sys_exit_")))));
+    rest.sort_by_key(|(i, _)| *i);
+    if !rest.is_empty() {
         if args {
-            for (index, target) in tracepoints.into_iter().enumerate() {
-                groups.push((ProgKind::Tracepoint, vec![target], Some(index)));
+            for (index, format) in rest {
+                groups.push((ProgKind::Tracepoint, vec![Target::Tracepoint(format.clone())], Some(index)));
             }
         } else {
-            groups.push((ProgKind::Tracepoint, tracepoints, None));
+            groups.push((ProgKind::Tracepoint, rest.iter().map(|(_, f)| Target::Tracepoint((*f).clone())).collect(), None));
         }
     }
     for target in targets {
@@ -365,14 +419,25 @@ pub(crate) fn compile(
     };
     let mut programs = Vec::new();
     let mut errors = Vec::new();
+    let mut dispatch_maps = Vec::new();
     for (index, probe) in program.probes.iter().enumerate() {
-        for (kind, targets, args_target) in groups(probe, &analysis.probes[index].targets) {
+        for (kind, targets, args_target) in groups(analysis, probe, &analysis.probes[index].targets) {
             let mut builder = Builder::new(&mut shared, index);
             builder.args_target = args_target;
             builder.raw_args = kind == ProgKind::RawTracepoint;
             let ids: Vec<u64> = targets.iter().map(|t| builder.shared.probe_name(t.probe_name())).collect();
             builder.probe_value = if ids.len() == 1 { ProbeValue::Const(ids[0]) } else { ProbeValue::Cookie };
             builder.prologue();
+            let mut dispatch = None;
+            if let ProgKind::SyscallDispatch { exit } = kind {
+                let map = n_user + 5 + dispatch_maps.len() as u32;
+                dispatch_maps.push(map);
+                dispatch = Some(map);
+                if let Err(err) = builder.dispatch_prologue(exit, map, probe.span) {
+                    errors.push(err);
+                    continue;
+                }
+            }
             if let (Some(pid), false) = (options.pid_filter, matches!(kind, ProgKind::Begin | ProgKind::End)) {
                 builder.asm.call(helper::GET_CURRENT_PID_TGID);
                 builder.asm.alu_imm(BPF_RSH, Reg::R0, 32);
@@ -398,7 +463,7 @@ pub(crate) fn compile(
                 }
             };
             let name = program_name(&targets);
-            programs.push(ProgramSpec { name, kind, targets, code, spans });
+            programs.push(ProgramSpec { name, kind, targets, code, spans, dispatch });
         }
     }
     if !errors.is_empty() {
@@ -430,6 +495,9 @@ pub(crate) fn compile(
     maps.push(internal_def("lost", MapKind::Array, 4, 8, 1));
     maps.push(internal_def("config", MapKind::Array, 4, config::SIZE, 1));
     maps.push(internal_def("zeros", MapKind::Array, 4, shared.zeros_size.div_ceil(8) * 8, 1));
+    for _ in &dispatch_maps {
+        maps.push(internal_def("syscalls", MapKind::Array, 4, 8, crate::SYSCALL_MAX));
+    }
     Ok(Compiled {
         programs,
         maps,
@@ -445,6 +513,8 @@ pub(crate) fn compile(
 fn program_name(targets: &[Target]) -> String {
     match targets.first() {
         Some(Target::Tracepoint(f)) if targets.len() == 1 => f.name.clone(),
+        Some(Target::Tracepoint(f)) if f.category == "syscalls" && f.name.starts_with("sys_exit") => "sys_exit_multi".into(),
+        Some(Target::Tracepoint(f)) if f.category == "syscalls" => "sys_enter_multi".into(),
         Some(Target::Tracepoint(f)) => format!("{}_multi", f.category),
         Some(Target::Begin) => "BEGIN".into(),
         Some(Target::End) => "END".into(),

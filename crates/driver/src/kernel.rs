@@ -53,7 +53,12 @@ pub fn convert_format(category: &str, name: &str, format: &scry_tracefs::EventFo
             Field { name: f.name.clone(), c_type: f.c_type.clone(), offset: f.offset, size: f.size, kind }
         })
         .collect();
-    TracepointFormat { category: category.to_string(), name: name.to_string(), fields }
+    let syscall_nr = if user {
+        name.strip_prefix("sys_enter_").or_else(|| name.strip_prefix("sys_exit_")).and_then(scry_runtime::syscalls::number)
+    } else {
+        None
+    };
+    TracepointFormat { category: category.to_string(), name: name.to_string(), fields, syscall_nr }
 }
 
 impl KernelInfo for LiveKernel {

@@ -95,7 +95,9 @@ fn map_fd(live: &Live, id: u32) -> i32 {
 
 fn prog_type(kind: &ProgKind) -> ProgType {
     match kind {
-        ProgKind::Begin | ProgKind::End | ProgKind::RawTracepoint => ProgType::RawTracepoint,
+        ProgKind::Begin | ProgKind::End | ProgKind::RawTracepoint | ProgKind::SyscallDispatch { .. } => {
+            ProgType::RawTracepoint
+        }
         ProgKind::Tracepoint => ProgType::Tracepoint,
         ProgKind::PerfEvent => ProgType::PerfEvent,
     }
@@ -112,10 +114,26 @@ fn load(output: &Output, live: &Live, spec: &ProgramSpec) -> Result<Program, Run
 fn attach_program(
     program: &Program,
     spec: &ProgramSpec,
+    live: &Live,
     tracefs: &mut Option<Tracefs>,
     decoder: &mut Decoder<'_>,
     attachments: &mut Vec<Attachment>,
 ) -> Result<(), RunError> {
+    if let (ProgKind::SyscallDispatch { exit }, Some(map)) = (&spec.kind, spec.dispatch) {
+        let map = live.maps[map as usize].as_ref().expect("dispatch maps are arrays");
+        for target in &spec.targets {
+            let Target::Tracepoint(format) = target else { continue };
+            let Some(nr) = format.syscall_nr else { continue };
+            let name = target.probe_name();
+            let cookie = decoder.compiled.probe_names.iter().position(|n| *n == name).unwrap_or(0) as u64;
+            map.update(&nr.to_ne_bytes(), &(cookie + 1).to_ne_bytes())?;
+        }
+        let tracepoint = if *exit { "sys_exit" } else { "sys_enter" };
+        let attachment = attach::raw_tracepoint(program, tracepoint)
+            .map_err(|e| RunError::Attach(format!("ERROR: could not attach the syscall probes: {e}")))?;
+        attachments.push(attachment);
+        return Ok(());
+    }
     let online = || scry_runtime::cpu::online().map_err(RunError::Io);
     for target in &spec.targets {
         let what = target.probe_name();
@@ -316,7 +334,7 @@ pub fn run(output: &Output, printer: &mut dyn Printer, options: &RunOptions) -> 
         if stop.load(Ordering::Relaxed) {
             break;
         }
-        attach_program(program, spec, &mut tracefs, &mut decoder, &mut attachments)?;
+        attach_program(program, spec, &live, &mut tracefs, &mut decoder, &mut attachments)?;
     }
     let n_probes: usize = compiled.programs.iter().map(|p| p.targets.len()).sum();
     let attached = started.elapsed();

@@ -20,6 +20,7 @@ pub mod map;
 pub mod program;
 pub mod ringbuf;
 pub mod sys;
+pub mod syscalls;
 pub mod tracefs;
 
 pub use map::{Map, MapSpec, MapType};

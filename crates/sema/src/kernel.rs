@@ -8,6 +8,9 @@ pub struct TracepointFormat {
     pub name: String,
     /// Fields after the `common_*` header.
     pub fields: Vec<Field>,
+    /// For `syscalls:sys_{enter,exit}_*` events: the syscall's number, when known. Wide
+    /// syscall wildcards are then served by one raw `sys_enter`/`sys_exit` program.
+    pub syscall_nr: Option<u32>,
 }
 
 /// One field of a tracepoint record.
@@ -98,7 +101,12 @@ impl StaticKernel {
             size: 8,
             kind: FieldKind::Pointer { char: true, user: true },
         };
-        let tp = |category: &str, name: &str, fields| TracepointFormat { category: category.into(), name: name.into(), fields };
+        let tp = |category: &str, name: &str, fields| TracepointFormat {
+            category: category.into(),
+            name: name.into(),
+            fields,
+            syscall_nr: None,
+        };
         StaticKernel {
             formats: vec![
                 tp("syscalls", "sys_enter_openat", vec![

@@ -238,6 +238,7 @@ impl Builder<'_, '_> {
             "jiffies" => self.asm.call(helper::JIFFIES64),
             "probe" => match self.probe_value {
                 ProbeValue::Const(id) => self.asm.load_const(Reg::R0, id),
+                ProbeValue::Slot(slot) => self.asm.load(8, Reg::R0, Reg::FP, slot),
                 ProbeValue::Cookie => {
                     self.asm.mov(Reg::R1, CTX);
                     self.asm.call(helper::GET_ATTACH_COOKIE);
