@@ -9,19 +9,27 @@ use crate::pcapio::Packet;
 use std::ffi::CString;
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::path::Path;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// An open capture socket.
 pub struct LiveCapture {
     fd: OwnedFd,
     linktype: LinkType,
+    /// Loopback: skip the outgoing copy of each packet, as libpcap does.
+    loopback: bool,
     buf: Vec<u8>,
+}
+
+fn arphrd(iface: &str) -> io::Result<String> {
+    Ok(std::fs::read_to_string(format!("/sys/class/net/{iface}/type"))?
+        .trim()
+        .to_string())
 }
 
 /// The link type of interface `iface` (from /sys/class/net/IFACE/type).
 pub fn interface_linktype(iface: &str) -> io::Result<LinkType> {
-    let t = std::fs::read_to_string(format!("/sys/class/net/{iface}/type"))?;
-    match t.trim() {
+    match arphrd(iface)?.as_str() {
         // ARPHRD_ETHER and ARPHRD_LOOPBACK both deliver Ethernet headers.
         "1" | "772" => Ok(LinkType::En10mb),
         other => Err(io::Error::new(
@@ -31,10 +39,43 @@ pub fn interface_linktype(iface: &str) -> io::Result<LinkType> {
     }
 }
 
+/// Moves the calling thread into the network namespace at `path` (e.g.
+/// `/var/run/netns/NAME`); sockets it creates afterwards belong there.
+pub fn enter_netns(path: &Path) -> io::Result<()> {
+    let f = std::fs::File::open(path)?;
+    // SAFETY: `f` is an open namespace file descriptor for the whole call.
+    let rc = unsafe { libc::setns(f.as_raw_fd(), libc::CLONE_NEWNET) };
+    if rc < 0 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(())
+    }
+}
+
+fn setsockopt<T>(fd: &OwnedFd, level: i32, name: i32, value: &T) -> io::Result<()> {
+    // SAFETY: `value` points to a live `T` of the size passed; the kernel copies it.
+    let rc = unsafe {
+        libc::setsockopt(
+            fd.as_raw_fd(),
+            level,
+            name,
+            (value as *const T).cast(),
+            std::mem::size_of::<T>() as libc::socklen_t,
+        )
+    };
+    if rc < 0 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(())
+    }
+}
+
 impl LiveCapture {
-    /// Opens `iface`, attaches `prog` and starts receiving.
+    /// Opens `iface` (in the caller's network namespace), attaches `prog`
+    /// and starts receiving.
     pub fn open(iface: &str, prog: &[Insn]) -> io::Result<LiveCapture> {
         let linktype = interface_linktype(iface)?;
+        let loopback = arphrd(iface)? == "772";
         crate::interp::validate(prog)
             .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
         let name =
@@ -44,7 +85,7 @@ impl LiveCapture {
         if ifindex == 0 {
             return Err(io::Error::last_os_error());
         }
-        // Protocol 0: no packets are queued until the filter is attached and we bind.
+        // Protocol 0: nothing is queued until the filter is attached and we bind.
         // SAFETY: plain socket(2) call with constant arguments.
         let raw = unsafe { libc::socket(libc::AF_PACKET, libc::SOCK_RAW | libc::SOCK_CLOEXEC, 0) };
         if raw < 0 {
@@ -65,25 +106,13 @@ impl LiveCapture {
             len: filter.len() as u16,
             filter: filter.as_mut_ptr(),
         };
-        // SAFETY: `fprog` points to `filter`, which outlives the call; the kernel copies it.
-        let rc = unsafe {
-            libc::setsockopt(
-                fd.as_raw_fd(),
-                libc::SOL_SOCKET,
-                libc::SO_ATTACH_FILTER,
-                (&fprog as *const libc::sock_fprog).cast(),
-                std::mem::size_of::<libc::sock_fprog>() as libc::socklen_t,
-            )
-        };
-        if rc < 0 {
-            return Err(io::Error::last_os_error());
-        }
+        setsockopt(&fd, libc::SOL_SOCKET, libc::SO_ATTACH_FILTER, &fprog)?;
         // SAFETY: an all-zero sockaddr_ll is a valid value of the type.
         let mut sll: libc::sockaddr_ll = unsafe { std::mem::zeroed() };
         sll.sll_family = libc::AF_PACKET as u16;
         sll.sll_protocol = (libc::ETH_P_ALL as u16).to_be();
         sll.sll_ifindex = ifindex as i32;
-        // SAFETY: `sll` is a properly initialised sockaddr_ll of the size passed.
+        // SAFETY: `sll` is an initialised sockaddr_ll of the size passed.
         let rc = unsafe {
             libc::bind(
                 fd.as_raw_fd(),
@@ -97,6 +126,7 @@ impl LiveCapture {
         Ok(LiveCapture {
             fd,
             linktype,
+            loopback,
             buf: vec![0; 262_144],
         })
     }
@@ -106,58 +136,49 @@ impl LiveCapture {
         self.linktype
     }
 
-    /// Sets a receive timeout (None = block forever).
-    pub fn set_timeout(&self, t: Option<std::time::Duration>) -> io::Result<()> {
-        let tv = match t {
-            Some(d) => libc::timeval {
-                tv_sec: d.as_secs() as libc::time_t,
-                tv_usec: d.subsec_micros() as libc::suseconds_t,
-            },
-            None => libc::timeval {
-                tv_sec: 0,
-                tv_usec: 0,
-            },
+    /// Sets a receive timeout (`None` blocks forever); a timed-out
+    /// [`next_packet`](Self::next_packet) fails with `WouldBlock`.
+    pub fn set_timeout(&self, t: Option<Duration>) -> io::Result<()> {
+        let d = t.unwrap_or(Duration::ZERO);
+        let tv = libc::timeval {
+            tv_sec: d.as_secs() as libc::time_t,
+            tv_usec: d.subsec_micros() as libc::suseconds_t,
         };
-        // SAFETY: `tv` is a valid timeval of the size passed.
-        let rc = unsafe {
-            libc::setsockopt(
-                self.fd.as_raw_fd(),
-                libc::SOL_SOCKET,
-                libc::SO_RCVTIMEO,
-                (&tv as *const libc::timeval).cast(),
-                std::mem::size_of::<libc::timeval>() as libc::socklen_t,
-            )
-        };
-        if rc < 0 {
-            Err(io::Error::last_os_error())
-        } else {
-            Ok(())
-        }
+        setsockopt(&self.fd, libc::SOL_SOCKET, libc::SO_RCVTIMEO, &tv)
     }
 
     /// Receives the next packet that passed the kernel filter.
     pub fn next_packet(&mut self) -> io::Result<Packet> {
-        // SAFETY: the buffer pointer and length describe `self.buf`, which is writable.
-        let n = unsafe {
-            libc::recv(
-                self.fd.as_raw_fd(),
-                self.buf.as_mut_ptr().cast(),
-                self.buf.len(),
-                libc::MSG_TRUNC,
-            )
+        let n = loop {
+            // SAFETY: an all-zero sockaddr_ll is a valid value of the type.
+            let mut from: libc::sockaddr_ll = unsafe { std::mem::zeroed() };
+            let mut from_len = std::mem::size_of::<libc::sockaddr_ll>() as libc::socklen_t;
+            // SAFETY: the pointer and length describe `self.buf`, which is writable;
+            // `from`/`from_len` describe a sockaddr_ll owned by this frame.
+            let n = unsafe {
+                libc::recvfrom(
+                    self.fd.as_raw_fd(),
+                    self.buf.as_mut_ptr().cast(),
+                    self.buf.len(),
+                    libc::MSG_TRUNC,
+                    (&mut from as *mut libc::sockaddr_ll).cast(),
+                    &mut from_len,
+                )
+            };
+            if n < 0 {
+                return Err(io::Error::last_os_error());
+            }
+            if !(self.loopback && from.sll_pkttype == libc::PACKET_OUTGOING as u8) {
+                break n as usize;
+            }
         };
-        if n < 0 {
-            return Err(io::Error::last_os_error());
-        }
-        let wire = n as usize;
         let ts = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .unwrap_or_default();
-        let data = self.buf[..wire.min(self.buf.len())].to_vec();
         Ok(Packet {
             ts,
-            wirelen: wire as u32,
-            data,
+            wirelen: n as u32,
+            data: self.buf[..n.min(self.buf.len())].to_vec(),
         })
     }
 }

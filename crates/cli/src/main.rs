@@ -53,7 +53,11 @@ struct Args {
     #[arg(long)]
     dry_run: bool,
     /// The script file (unless -e is given), then positional parameters $1, $2, ...
-    #[arg(value_name = "FILE|ARGS", trailing_var_arg = true, allow_hyphen_values = true)]
+    #[arg(
+        value_name = "FILE|ARGS",
+        trailing_var_arg = true,
+        allow_hyphen_values = true
+    )]
     rest: Vec<String>,
 }
 
@@ -65,14 +69,23 @@ const EXAMPLES: &str = "Examples:
   scry filter -d 'tcp port 80'";
 
 fn env_u32(names: &[&str]) -> Option<u32> {
-    names.iter().find_map(|n| std::env::var(n).ok()?.parse().ok())
+    names
+        .iter()
+        .find_map(|n| std::env::var(n).ok()?.parse().ok())
 }
 
 fn run(args: Args) -> Result<u8> {
     let kernel = LiveKernel::new();
     if let Some(pattern) = &args.list {
-        let pattern = if pattern == "*" { args.program.as_deref().or(args.rest.first().map(String::as_str)) } else { Some(pattern.as_str()) };
-        let text = scry_driver::listing::list(&kernel, pattern, args.verbose).map_err(anyhow::Error::msg)?;
+        let pattern = if pattern == "*" {
+            args.program
+                .as_deref()
+                .or(args.rest.first().map(String::as_str))
+        } else {
+            Some(pattern.as_str())
+        };
+        let text = scry_driver::listing::list(&kernel, pattern, args.verbose)
+            .map_err(anyhow::Error::msg)?;
         io::stdout().write_all(text.as_bytes())?;
         return Ok(0);
     }
@@ -84,7 +97,8 @@ fn run(args: Args) -> Result<u8> {
             ("stdin".to_string(), text, rest.to_vec())
         }
         (None, Some((file, rest))) => {
-            let text = std::fs::read_to_string(file).with_context(|| format!("ERROR: could not read {file}"))?;
+            let text = std::fs::read_to_string(file)
+                .with_context(|| format!("ERROR: could not read {file}"))?;
             (file.clone(), text, rest.to_vec())
         }
         (None, None) => {
@@ -97,14 +111,25 @@ fn run(args: Args) -> Result<u8> {
         let parsed = scry_syntax::parse(&text);
         print!("{}", scry_syntax::print_ast(&parsed.program));
         let source = scry_diagnostics::SourceFile::new(name, text);
-        eprint!("{}", scry_diagnostics::render_all(parsed.diagnostics.iter(), &source));
-        return Ok(if parsed.diagnostics.has_errors() { 1 } else { 0 });
+        eprint!(
+            "{}",
+            scry_diagnostics::render_all(parsed.diagnostics.iter(), &source)
+        );
+        return Ok(if parsed.diagnostics.has_errors() {
+            1
+        } else {
+            0
+        });
     }
     let options = CompileOptions {
         positional,
-        max_strlen: env_u32(&["BPFTRACE_MAX_STRLEN", "BPFTRACE_STRLEN"]).unwrap_or(1024).clamp(8, 32 * 1024),
+        max_strlen: env_u32(&["BPFTRACE_MAX_STRLEN", "BPFTRACE_STRLEN"])
+            .unwrap_or(1024)
+            .clamp(8, 32 * 1024),
         unsafe_ok: args.unsafe_ok,
-        map_keys_max: env_u32(&["BPFTRACE_MAP_KEYS_MAX", "BPFTRACE_MAX_MAP_KEYS"]).unwrap_or(4096).max(1),
+        map_keys_max: env_u32(&["BPFTRACE_MAP_KEYS_MAX", "BPFTRACE_MAX_MAP_KEYS"])
+            .unwrap_or(4096)
+            .max(1),
         pid: args.pid,
     };
     let output = match scry_driver::compile(&name, &text, &kernel, &options) {
@@ -118,18 +143,32 @@ fn run(args: Args) -> Result<u8> {
     if let Some("asm") = args.emit.as_deref() {
         let mut out = io::stdout().lock();
         for program in &output.compiled.programs {
-            let mut targets: Vec<String> = program.targets.iter().take(3).map(|t| t.probe_name()).collect();
+            let mut targets: Vec<String> = program
+                .targets
+                .iter()
+                .take(3)
+                .map(|t| t.probe_name())
+                .collect();
             if program.targets.len() > 3 {
                 targets.push(format!("and {} more", program.targets.len() - 3));
             }
-            writeln!(out, "; program {} ({} instructions) for {}", program.name, program.code.insns.len(), targets.join(", "))?;
+            writeln!(
+                out,
+                "; program {} ({} instructions) for {}",
+                program.name,
+                program.code.insns.len(),
+                targets.join(", ")
+            )?;
             // Map references show the map's index in the listing.
             let insns = program.code.relocated(|id| id as i32);
             out.write_all(scry_ebpf::disasm::listing(&insns).as_bytes())?;
         }
         return Ok(0);
     }
-    let command = args.command.as_ref().map(|c| c.split_whitespace().map(str::to_string).collect::<Vec<_>>());
+    let command = args
+        .command
+        .as_ref()
+        .map(|c| c.split_whitespace().map(str::to_string).collect::<Vec<_>>());
     let run_options = RunOptions {
         command: command.filter(|c| !c.is_empty()),
         verbose: args.verbose,
@@ -138,7 +177,8 @@ fn run(args: Args) -> Result<u8> {
     };
     let out: Box<dyn Write> = match &args.output {
         Some(path) => Box::new(io::BufWriter::new(
-            std::fs::File::create(path).with_context(|| format!("ERROR: could not create {}", path.display()))?,
+            std::fs::File::create(path)
+                .with_context(|| format!("ERROR: could not create {}", path.display()))?,
         )),
         None => Box::new(io::BufWriter::new(io::stdout())),
     };
@@ -177,7 +217,13 @@ fn main() -> ExitCode {
     // bpftrace spells "list verbosely" -lv.
     let argv: Vec<OsString> = argv
         .into_iter()
-        .flat_map(|a| if a == "-lv" || a == "-vl" { vec![OsString::from("-v"), OsString::from("-l")] } else { vec![a] })
+        .flat_map(|a| {
+            if a == "-lv" || a == "-vl" {
+                vec![OsString::from("-v"), OsString::from("-l")]
+            } else {
+                vec![a]
+            }
+        })
         .collect();
     let args = match Args::try_parse_from(argv) {
         Ok(args) => args,

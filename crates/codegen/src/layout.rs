@@ -22,15 +22,33 @@ impl MapLayout {
     pub fn new(info: &MapInfo) -> MapLayout {
         let offsets = Type::tuple_offsets(&info.keys);
         let key_parts: Vec<(Type, u32)> = info.keys.iter().cloned().zip(offsets).collect();
-        let key_size = if info.keys.is_empty() { 8 } else { Type::Tuple(info.keys.clone()).storage_size().max(8) };
+        let key_size = if info.keys.is_empty() {
+            8
+        } else {
+            Type::Tuple(info.keys.clone()).storage_size().max(8)
+        };
         let bucketed = matches!(info.value, MapValue::Hist { .. } | MapValue::Lhist { .. });
         let value_size = match &info.value {
             MapValue::Plain(ty) => ty.storage_size().max(8).div_ceil(8) * 8,
-            MapValue::Min { .. } | MapValue::Max { .. } | MapValue::Avg { .. } | MapValue::Stats { .. } => 16,
+            MapValue::Min { .. }
+            | MapValue::Max { .. }
+            | MapValue::Avg { .. }
+            | MapValue::Stats { .. } => 16,
             _ => 8,
         };
-        let kind = if info.value.is_aggregation() { MapKind::PerCpuHash } else { MapKind::Hash };
-        MapLayout { info: info.clone(), kind, key_parts, key_size, bucketed, value_size }
+        let kind = if info.value.is_aggregation() {
+            MapKind::PerCpuHash
+        } else {
+            MapKind::Hash
+        };
+        MapLayout {
+            info: info.clone(),
+            kind,
+            key_parts,
+            key_size,
+            bucketed,
+            value_size,
+        }
     }
 
     /// The kernel key size (with the bucket suffix for histograms).

@@ -74,7 +74,9 @@ pub enum ProgKind {
     PerfEvent,
     RawTracepoint,
     /// One raw tracepoint on `sys_enter` (or `sys_exit`) serving many `syscalls:*` targets.
-    SyscallDispatch { exit: bool },
+    SyscallDispatch {
+        exit: bool,
+    },
 }
 
 /// Size of a syscall dispatch map (syscall numbers below this are traceable).
@@ -141,11 +143,19 @@ pub struct Options {
 
 impl Default for Options {
     fn default() -> Self {
-        Options { map_keys_max: 4096, ringbuf_size: 1 << 22, pid_filter: None }
+        Options {
+            map_keys_max: 4096,
+            ringbuf_size: 1 << 22,
+            pid_filter: None,
+        }
     }
 }
 
 /// Generates code. Errors are diagnostics about constructs scry cannot compile.
-pub fn compile(program: &ast::Program, analysis: &Analysis, options: &Options) -> Result<Compiled, Vec<Diagnostic>> {
+pub fn compile(
+    program: &ast::Program,
+    analysis: &Analysis,
+    options: &Options,
+) -> Result<Compiled, Vec<Diagnostic>> {
     lower::compile(program, analysis, options)
 }

@@ -18,7 +18,7 @@ use std::collections::HashMap;
 
 use scry_diagnostics::{Diagnostic, Span};
 use scry_ebpf::insn::*;
-use scry_ebpf::{helper, Asm, Label, Reg};
+use scry_ebpf::{Asm, Label, Reg, helper};
 use scry_sema::{Analysis, Target, Type};
 use scry_syntax::ast;
 
@@ -138,7 +138,10 @@ impl<'s, 'a> Builder<'s, 'a> {
     /// A fresh 8-byte stack slot; released with [`Builder::pop_slot`] in LIFO order.
     pub fn push_slot(&mut self, span: Span) -> Result<i16> {
         if self.slots >= MAX_SLOTS {
-            return Err(Diagnostic::error(span, "expression too complex: out of BPF stack slots (512 bytes)"));
+            return Err(Diagnostic::error(
+                span,
+                "expression too complex: out of BPF stack slots (512 bytes)",
+            ));
         }
         self.slots += 1;
         self.max_slots = self.max_slots.max(self.slots);
@@ -170,7 +173,7 @@ impl<'s, 'a> Builder<'s, 'a> {
         if size == 0 {
             return;
         }
-        if size <= 128 && offset % 8 == 0 {
+        if size <= 128 && offset.is_multiple_of(8) {
             let mut at = 0;
             while at + 8 <= size {
                 self.asm.store_imm(8, SCRATCH, (offset + at) as i16, 0);
@@ -185,14 +188,15 @@ impl<'s, 'a> Builder<'s, 'a> {
         self.shared.zeros_size = self.shared.zeros_size.max(size);
         self.scratch_ptr(Reg::R1, offset);
         self.asm.mov_imm(Reg::R2, size as i32);
-        self.asm.load_map_value(Reg::R3, self.shared.internal.zeros, 0);
+        self.asm
+            .load_map_value(Reg::R3, self.shared.internal.zeros, 0);
         self.asm.call(helper::PROBE_READ_KERNEL);
     }
 
     /// Copies `size` bytes from the pointer in `src` (a map value, or other kernel memory)
     /// to scratch at `offset`.
     pub fn copy_to_scratch(&mut self, offset: u32, size: u32, src: Reg) {
-        if size <= 64 && size % 8 == 0 && src != Reg::R1 {
+        if size <= 64 && size.is_multiple_of(8) && src != Reg::R1 {
             let mut at = 0;
             while at < size {
                 self.asm.load(8, Reg::R1, src, at as i16);
@@ -285,7 +289,12 @@ impl<'s, 'a> Builder<'s, 'a> {
         } else {
             self.asm.load(8, Reg::R1, CTX, 8);
         }
-        self.asm.jump_imm(BPF_JGT, Reg::R1, crate::SYSCALL_MAX as i32 - 1, self.exit_label);
+        self.asm.jump_imm(
+            BPF_JGT,
+            Reg::R1,
+            crate::SYSCALL_MAX as i32 - 1,
+            self.exit_label,
+        );
         self.asm.store(8, SCRATCH, (record + 8) as i16, Reg::R1);
         self.asm.store(4, Reg::FP, -4, Reg::R1);
         self.asm.load_map(Reg::R1, map);
@@ -303,7 +312,8 @@ impl<'s, 'a> Builder<'s, 'a> {
         } else {
             for (i, offset) in ARG_OFFSETS.iter().enumerate() {
                 self.asm.load(8, Reg::R1, SCRATCH, (regs + offset) as i16);
-                self.asm.store(8, SCRATCH, (record + 16 + 8 * i as u32) as i16, Reg::R1);
+                self.asm
+                    .store(8, SCRATCH, (record + 16 + 8 * i as u32) as i16, Reg::R1);
             }
         }
         self.scratch_ptr(ARGS, record);
@@ -332,21 +342,33 @@ const DISPATCH_MIN: usize = 8;
 
 /// True when every `args->f` of the probe has the same layout in all `targets`.
 fn uniform_args(analysis: &Analysis, exprs: &[&ast::Expr], targets: &[usize]) -> bool {
-    exprs.iter().all(|e| match analysis.typed.args_fields.get(&e.id.0) {
-        None => true,
-        Some(fields) => {
-            let first = &fields[targets[0]];
-            targets.iter().all(|&t| fields[t].offset == first.offset && fields[t].size == first.size && fields[t].kind == first.kind)
-        }
-    })
+    exprs
+        .iter()
+        .all(|e| match analysis.typed.args_fields.get(&e.id.0) {
+            None => true,
+            Some(fields) => {
+                let first = &fields[targets[0]];
+                targets.iter().all(|&t| {
+                    fields[t].offset == first.offset
+                        && fields[t].size == first.size
+                        && fields[t].kind == first.kind
+                })
+            }
+        })
 }
 
 /// Splits a probe's targets into programs: (kind, targets, index of the tracepoint target
 /// whose `args` layout the program uses).
-fn groups(analysis: &Analysis, probe: &ast::Probe, targets: &[Target]) -> Vec<(ProgKind, Vec<Target>, Option<usize>)> {
+fn groups(
+    analysis: &Analysis,
+    probe: &ast::Probe,
+    targets: &[Target],
+) -> Vec<(ProgKind, Vec<Target>, Option<usize>)> {
     let mut groups = Vec::new();
     let exprs = probe_exprs(probe);
-    let args = exprs.iter().any(|e| matches!(&e.kind, ast::ExprKind::Ident(name) if name == "args"));
+    let args = exprs
+        .iter()
+        .any(|e| matches!(&e.kind, ast::ExprKind::Ident(name) if name == "args"));
     // Tracepoint targets by their index among the probe's tracepoints (the index args_fields uses).
     let tracepoints: Vec<(usize, &scry_sema::TracepointFormat)> = targets
         .iter()
@@ -365,22 +387,45 @@ fn groups(analysis: &Analysis, probe: &ast::Probe, targets: &[Target]) -> Vec<(P
             .partition(|(_, f)| f.syscall_nr.is_some());
         rest.extend(others);
         let indexes: Vec<usize> = syscalls.iter().map(|(i, _)| *i).collect();
-        if syscalls.len() >= DISPATCH_MIN && cfg!(target_arch = "x86_64") && uniform_args(analysis, &exprs, &indexes) {
-            let dispatched = syscalls.iter().map(|(_, f)| Target::Tracepoint((*f).clone())).collect();
-            groups.push((ProgKind::SyscallDispatch { exit }, dispatched, Some(indexes[0])));
+        if syscalls.len() >= DISPATCH_MIN
+            && cfg!(target_arch = "x86_64")
+            && uniform_args(analysis, &exprs, &indexes)
+        {
+            let dispatched = syscalls
+                .iter()
+                .map(|(_, f)| Target::Tracepoint((*f).clone()))
+                .collect();
+            groups.push((
+                ProgKind::SyscallDispatch { exit },
+                dispatched,
+                Some(indexes[0]),
+            ));
         } else {
             rest.extend(syscalls);
         }
     }
-    rest.extend(tracepoints.iter().filter(|(_, f)| !(f.category == "syscalls" && (f.name.starts_with("sys_enter_") || f.name.starts_with("sys_exit_")))));
+    rest.extend(tracepoints.iter().filter(|(_, f)| {
+        !(f.category == "syscalls"
+            && (f.name.starts_with("sys_enter_") || f.name.starts_with("sys_exit_")))
+    }));
     rest.sort_by_key(|(i, _)| *i);
     if !rest.is_empty() {
         if args {
             for (index, format) in rest {
-                groups.push((ProgKind::Tracepoint, vec![Target::Tracepoint(format.clone())], Some(index)));
+                groups.push((
+                    ProgKind::Tracepoint,
+                    vec![Target::Tracepoint(format.clone())],
+                    Some(index),
+                ));
             }
         } else {
-            groups.push((ProgKind::Tracepoint, rest.iter().map(|(_, f)| Target::Tracepoint((*f).clone())).collect(), None));
+            groups.push((
+                ProgKind::Tracepoint,
+                rest.iter()
+                    .map(|(_, f)| Target::Tracepoint((*f).clone()))
+                    .collect(),
+                None,
+            ));
         }
     }
     for target in targets {
@@ -388,7 +433,9 @@ fn groups(analysis: &Analysis, probe: &ast::Probe, targets: &[Target]) -> Vec<(P
             Target::Begin => ProgKind::Begin,
             Target::End => ProgKind::End,
             Target::Tracepoint(_) => continue,
-            Target::Interval { .. } | Target::Profile { .. } | Target::Software { .. } => ProgKind::PerfEvent,
+            Target::Interval { .. } | Target::Profile { .. } | Target::Software { .. } => {
+                ProgKind::PerfEvent
+            }
             Target::RawTracepoint { .. } => ProgKind::RawTracepoint,
         };
         groups.push((kind, vec![target.clone()], None));
@@ -405,7 +452,13 @@ pub(crate) fn compile(
     let layouts: Vec<MapLayout> = analysis.typed.maps.iter().map(MapLayout::new).collect();
     // Map ids: user maps first, then the internal ones.
     let n_user = layouts.len() as u32;
-    let internal = InternalMaps { ringbuf: n_user, scratch: n_user + 1, lost: n_user + 2, config: n_user + 3, zeros: n_user + 4 };
+    let internal = InternalMaps {
+        ringbuf: n_user,
+        scratch: n_user + 1,
+        lost: n_user + 2,
+        config: n_user + 3,
+        zeros: n_user + 4,
+    };
     let mut shared = Shared {
         analysis,
         events: Vec::new(),
@@ -421,12 +474,20 @@ pub(crate) fn compile(
     let mut errors = Vec::new();
     let mut dispatch_maps = Vec::new();
     for (index, probe) in program.probes.iter().enumerate() {
-        for (kind, targets, args_target) in groups(analysis, probe, &analysis.probes[index].targets) {
+        for (kind, targets, args_target) in groups(analysis, probe, &analysis.probes[index].targets)
+        {
             let mut builder = Builder::new(&mut shared, index);
             builder.args_target = args_target;
             builder.raw_args = kind == ProgKind::RawTracepoint;
-            let ids: Vec<u64> = targets.iter().map(|t| builder.shared.probe_name(t.probe_name())).collect();
-            builder.probe_value = if ids.len() == 1 { ProbeValue::Const(ids[0]) } else { ProbeValue::Cookie };
+            let ids: Vec<u64> = targets
+                .iter()
+                .map(|t| builder.shared.probe_name(t.probe_name()))
+                .collect();
+            builder.probe_value = if ids.len() == 1 {
+                ProbeValue::Const(ids[0])
+            } else {
+                ProbeValue::Cookie
+            };
             builder.prologue();
             let mut dispatch = None;
             if let ProgKind::SyscallDispatch { exit } = kind {
@@ -438,10 +499,15 @@ pub(crate) fn compile(
                     continue;
                 }
             }
-            if let (Some(pid), false) = (options.pid_filter, matches!(kind, ProgKind::Begin | ProgKind::End)) {
+            if let (Some(pid), false) = (
+                options.pid_filter,
+                matches!(kind, ProgKind::Begin | ProgKind::End),
+            ) {
                 builder.asm.call(helper::GET_CURRENT_PID_TGID);
                 builder.asm.alu_imm(BPF_RSH, Reg::R0, 32);
-                builder.asm.jump_imm(BPF_JNE, Reg::R0, pid as i32, builder.exit_label);
+                builder
+                    .asm
+                    .jump_imm(BPF_JNE, Reg::R0, pid as i32, builder.exit_label);
             }
             let result = builder.probe_body(probe);
             if let Err(err) = result {
@@ -458,12 +524,22 @@ pub(crate) fn compile(
             let code = match asm.finish() {
                 Ok(code) => code,
                 Err(err) => {
-                    errors.push(Diagnostic::error(probe.span, format!("code generation failed: {err}")));
+                    errors.push(Diagnostic::error(
+                        probe.span,
+                        format!("code generation failed: {err}"),
+                    ));
                     continue;
                 }
             };
             let name = program_name(&targets);
-            programs.push(ProgramSpec { name, kind, targets, code, spans, dispatch });
+            programs.push(ProgramSpec {
+                name,
+                kind,
+                targets,
+                code,
+                spans,
+                dispatch,
+            });
         }
     }
     if !errors.is_empty() {
@@ -473,7 +549,11 @@ pub(crate) fn compile(
         .iter()
         .enumerate()
         .map(|(index, layout)| MapDef {
-            name: if layout.info.name.is_empty() { "AT_".into() } else { format!("AT_{}", layout.info.name) },
+            name: if layout.info.name.is_empty() {
+                "AT_".into()
+            } else {
+                format!("AT_{}", layout.info.name)
+            },
             kind: layout.kind,
             key_size: layout.full_key_size(),
             value_size: layout.value_size,
@@ -489,14 +569,38 @@ pub(crate) fn compile(
         max_entries,
         user: None,
     };
-    maps.push(internal_def("ringbuf", MapKind::RingBuf, 0, 0, options.ringbuf_size));
+    maps.push(internal_def(
+        "ringbuf",
+        MapKind::RingBuf,
+        0,
+        0,
+        options.ringbuf_size,
+    ));
     // One scratch area per possible CPU: the driver sets max_entries from the CPU count.
-    maps.push(internal_def("scratch", MapKind::Array, 4, shared.scratch_size.div_ceil(8) * 8, 0));
+    maps.push(internal_def(
+        "scratch",
+        MapKind::Array,
+        4,
+        shared.scratch_size.div_ceil(8) * 8,
+        0,
+    ));
     maps.push(internal_def("lost", MapKind::Array, 4, 8, 1));
     maps.push(internal_def("config", MapKind::Array, 4, config::SIZE, 1));
-    maps.push(internal_def("zeros", MapKind::Array, 4, shared.zeros_size.div_ceil(8) * 8, 1));
+    maps.push(internal_def(
+        "zeros",
+        MapKind::Array,
+        4,
+        shared.zeros_size.div_ceil(8) * 8,
+        1,
+    ));
     for _ in &dispatch_maps {
-        maps.push(internal_def("syscalls", MapKind::Array, 4, 8, crate::SYSCALL_MAX));
+        maps.push(internal_def(
+            "syscalls",
+            MapKind::Array,
+            4,
+            8,
+            crate::SYSCALL_MAX,
+        ));
     }
     Ok(Compiled {
         programs,
@@ -513,7 +617,11 @@ pub(crate) fn compile(
 fn program_name(targets: &[Target]) -> String {
     match targets.first() {
         Some(Target::Tracepoint(f)) if targets.len() == 1 => f.name.clone(),
-        Some(Target::Tracepoint(f)) if f.category == "syscalls" && f.name.starts_with("sys_exit") => "sys_exit_multi".into(),
+        Some(Target::Tracepoint(f))
+            if f.category == "syscalls" && f.name.starts_with("sys_exit") =>
+        {
+            "sys_exit_multi".into()
+        }
         Some(Target::Tracepoint(f)) if f.category == "syscalls" => "sys_enter_multi".into(),
         Some(Target::Tracepoint(f)) => format!("{}_multi", f.category),
         Some(Target::Begin) => "BEGIN".into(),

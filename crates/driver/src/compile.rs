@@ -18,7 +18,13 @@ pub struct CompileOptions {
 
 impl Default for CompileOptions {
     fn default() -> Self {
-        CompileOptions { positional: Vec::new(), max_strlen: 1024, unsafe_ok: false, map_keys_max: 4096, pid: None }
+        CompileOptions {
+            positional: Vec::new(),
+            max_strlen: 1024,
+            unsafe_ok: false,
+            map_keys_max: 4096,
+            pid: None,
+        }
     }
 }
 
@@ -50,32 +56,52 @@ pub fn compile(
     let source = SourceFile::new(name.to_string(), text.to_string());
     let parsed = scry_syntax::parse(text);
     let mut diagnostics = parsed.diagnostics;
-    let render = |diagnostics: &Diagnostics| scry_diagnostics::render_all(diagnostics.iter(), &source);
+    let render =
+        |diagnostics: &Diagnostics| scry_diagnostics::render_all(diagnostics.iter(), &source);
     if diagnostics.has_errors() {
-        return Err(CompileError { rendered: render(&diagnostics) });
+        return Err(CompileError {
+            rendered: render(&diagnostics),
+        });
     }
     if parsed.program.probes.is_empty() {
-        return Err(CompileError { rendered: format!("{name}: ERROR: No probes to attach\n") });
+        return Err(CompileError {
+            rendered: format!("{name}: ERROR: No probes to attach\n"),
+        });
     }
     let sema_options = scry_sema::Options {
         positional: options.positional.clone(),
         max_strlen: options.max_strlen,
         unsafe_ok: options.unsafe_ok,
     };
-    let Some(analysis) = scry_sema::analyse(&parsed.program, kernel, &sema_options, &mut diagnostics) else {
-        return Err(CompileError { rendered: render(&diagnostics) });
+    let Some(analysis) =
+        scry_sema::analyse(&parsed.program, kernel, &sema_options, &mut diagnostics)
+    else {
+        return Err(CompileError {
+            rendered: render(&diagnostics),
+        });
     };
-    let codegen_options =
-        scry_codegen::Options { map_keys_max: options.map_keys_max, pid_filter: options.pid, ..Default::default() };
+    let codegen_options = scry_codegen::Options {
+        map_keys_max: options.map_keys_max,
+        pid_filter: options.pid,
+        ..Default::default()
+    };
     let compiled = match scry_codegen::compile(&parsed.program, &analysis, &codegen_options) {
         Ok(compiled) => compiled,
         Err(errors) => {
             for error in errors {
                 diagnostics.push(error);
             }
-            return Err(CompileError { rendered: render(&diagnostics) });
+            return Err(CompileError {
+                rendered: render(&diagnostics),
+            });
         }
     };
     let warnings = render(&diagnostics);
-    Ok(Output { source, program: parsed.program, analysis, compiled, warnings })
+    Ok(Output {
+        source,
+        program: parsed.program,
+        analysis,
+        compiled,
+        warnings,
+    })
 }

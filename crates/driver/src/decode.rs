@@ -67,18 +67,28 @@ impl<'a> Decoder<'a> {
     }
 
     fn probe_name(&self, id: u64) -> String {
-        self.compiled.probe_names.get(id as usize).cloned().unwrap_or_default()
+        self.compiled
+            .probe_names
+            .get(id as usize)
+            .cloned()
+            .unwrap_or_default()
     }
 
     /// Decodes a value of type `ty` stored at the start of `bytes`.
     pub fn value(&self, ty: &Type, bytes: &[u8]) -> Value {
         let word = u64_at(bytes, 0);
         match ty {
-            Type::Int { bytes: width, signed: true } => {
+            Type::Int {
+                bytes: width,
+                signed: true,
+            } => {
                 let shift = 64 - *width as u32 * 8;
                 Value::Int(((word << shift) as i64) >> shift)
             }
-            Type::Int { bytes: width, signed: false } => {
+            Type::Int {
+                bytes: width,
+                signed: false,
+            } => {
                 let shift = 64 - *width as u32 * 8;
                 Value::UInt((word << shift) >> shift)
             }
@@ -95,7 +105,11 @@ impl<'a> Decoder<'a> {
             Type::Tuple(elems) => {
                 let offsets = Type::tuple_offsets(elems);
                 Value::Tuple(
-                    elems.iter().zip(offsets).map(|(t, at)| self.value(t, bytes.get(at as usize..).unwrap_or_default())).collect(),
+                    elems
+                        .iter()
+                        .zip(offsets)
+                        .map(|(t, at)| self.value(t, bytes.get(at as usize..).unwrap_or_default()))
+                        .collect(),
                 )
             }
             Type::Probe => Value::Sym(self.probe_name(word)),
@@ -104,9 +118,17 @@ impl<'a> Decoder<'a> {
             Type::Ptr { .. } => Value::UInt(word),
             Type::Inet => Value::Sym(format_inet(word, bytes.get(8..24).unwrap_or_default())),
             Type::Timestamp => {
-                let format = self.compiled.strftime_formats.get(word as usize).cloned().unwrap_or_default();
+                let format = self
+                    .compiled
+                    .strftime_formats
+                    .get(word as usize)
+                    .cloned()
+                    .unwrap_or_default();
                 let ns = self.boot_wall_ns + u64_at(bytes, 8) as i64;
-                let time = self.local_time(ns.div_euclid(1_000_000_000), ns.rem_euclid(1_000_000_000) as u32);
+                let time = self.local_time(
+                    ns.div_euclid(1_000_000_000),
+                    ns.rem_euclid(1_000_000_000) as u32,
+                );
                 Value::Str(scry_output::strftime(&format, &time))
             }
             Type::None | Type::Args | Type::Record(_) => Value::None,
@@ -116,7 +138,11 @@ impl<'a> Decoder<'a> {
     /// Decodes the arguments of a record laid out like a tuple after its 8-byte id.
     pub fn args(&self, types: &[Type], record: &[u8]) -> Vec<Value> {
         let offsets = Type::tuple_offsets(types);
-        types.iter().zip(offsets).map(|(t, at)| self.value(t, record.get(8 + at as usize..).unwrap_or_default())).collect()
+        types
+            .iter()
+            .zip(offsets)
+            .map(|(t, at)| self.value(t, record.get(8 + at as usize..).unwrap_or_default()))
+            .collect()
     }
 
     /// A map's contents as a dump, merging per-CPU values.
@@ -130,10 +156,18 @@ impl<'a> Decoder<'a> {
             MapValue::Avg { .. } => MapKind::Avg,
             MapValue::Stats { .. } => MapKind::Stats,
             MapValue::Hist { .. } => MapKind::Hist,
-            MapValue::Lhist { min, max, step } => MapKind::Lhist { min: *min, max: *max, step: *step },
+            MapValue::Lhist { min, max, step } => MapKind::Lhist {
+                min: *min,
+                max: *max,
+                step: *step,
+            },
         };
         let key_of = |key: &[u8]| -> Vec<Value> {
-            layout.key_parts.iter().map(|(ty, at)| self.value(ty, key.get(*at as usize..).unwrap_or_default())).collect()
+            layout
+                .key_parts
+                .iter()
+                .map(|(ty, at)| self.value(ty, key.get(*at as usize..).unwrap_or_default()))
+                .collect()
         };
         let mut result: Vec<MapEntry> = Vec::new();
         if layout.bucketed {
@@ -156,17 +190,27 @@ impl<'a> Decoder<'a> {
                 counts[bucket] += count;
             }
             for (key, counts) in grouped {
-                result.push(MapEntry { key: key_of(&key), value: AggValue::Hist(counts) });
+                result.push(MapEntry {
+                    key: key_of(&key),
+                    value: AggValue::Hist(counts),
+                });
             }
         } else {
             for (key, values) in entries {
                 let value = match &layout.info.value {
                     MapValue::Count => AggValue::UInt(values.iter().map(|v| u64_at(v, 0)).sum()),
-                    MapValue::Sum { signed: true } => AggValue::Int(values.iter().map(|v| u64_at(v, 0) as i64).sum()),
-                    MapValue::Sum { signed: false } => AggValue::UInt(values.iter().map(|v| u64_at(v, 0)).sum()),
+                    MapValue::Sum { signed: true } => {
+                        AggValue::Int(values.iter().map(|v| u64_at(v, 0) as i64).sum())
+                    }
+                    MapValue::Sum { signed: false } => {
+                        AggValue::UInt(values.iter().map(|v| u64_at(v, 0)).sum())
+                    }
                     MapValue::Min { signed } | MapValue::Max { signed } => {
                         let is_min = matches!(layout.info.value, MapValue::Min { .. });
-                        let set = values.iter().filter(|v| u64_at(v, 8) != 0).map(|v| u64_at(v, 0));
+                        let set = values
+                            .iter()
+                            .filter(|v| u64_at(v, 8) != 0)
+                            .map(|v| u64_at(v, 0));
                         if *signed {
                             let set = set.map(|v| v as i64);
                             AggValue::Int(if is_min { set.min() } else { set.max() }.unwrap_or(0))
@@ -178,21 +222,35 @@ impl<'a> Decoder<'a> {
                         total: values.iter().map(|v| u64_at(v, 0) as i64).sum(),
                         count: values.iter().map(|v| u64_at(v, 8)).sum(),
                     },
-                    MapValue::Plain(ty) => AggValue::Plain(self.value(ty, values.first().map(Vec::as_slice).unwrap_or_default())),
-                    MapValue::Hist { .. } | MapValue::Lhist { .. } => unreachable!("bucketed maps handled above"),
+                    MapValue::Plain(ty) => AggValue::Plain(
+                        self.value(ty, values.first().map(Vec::as_slice).unwrap_or_default()),
+                    ),
+                    MapValue::Hist { .. } | MapValue::Lhist { .. } => {
+                        unreachable!("bucketed maps handled above")
+                    }
                 };
-                let key = if layout.info.keys.is_empty() { Vec::new() } else { key_of(&key) };
+                let key = if layout.info.keys.is_empty() {
+                    Vec::new()
+                } else {
+                    key_of(&key)
+                };
                 result.push(MapEntry { key, value });
             }
         }
         let name = format!("@{}", layout.info.name);
-        MapDump { name, kind, entries: result }
+        MapDump {
+            name,
+            kind,
+            entries: result,
+        }
     }
 }
 
 fn format_inet(family: u64, addr: &[u8]) -> String {
     match family {
-        2 if addr.len() >= 4 => std::net::Ipv4Addr::new(addr[0], addr[1], addr[2], addr[3]).to_string(),
+        2 if addr.len() >= 4 => {
+            std::net::Ipv4Addr::new(addr[0], addr[1], addr[2], addr[3]).to_string()
+        }
         10 if addr.len() >= 16 => {
             let octets: [u8; 16] = addr[..16].try_into().expect("16 bytes");
             std::net::Ipv6Addr::from(octets).to_string()

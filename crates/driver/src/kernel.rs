@@ -20,17 +20,27 @@ impl Default for LiveKernel {
 
 impl LiveKernel {
     pub fn new() -> LiveKernel {
-        LiveKernel { tracefs: OnceCell::new(), events: OnceCell::new() }
+        LiveKernel {
+            tracefs: OnceCell::new(),
+            events: OnceCell::new(),
+        }
     }
 
     /// tracefs, mounted on first use when it is missing.
     pub fn tracefs(&self) -> Result<&Tracefs, String> {
-        self.tracefs.get_or_init(|| Tracefs::open().map_err(|e: TracefsError| e.to_string())).as_ref().map_err(Clone::clone)
+        self.tracefs
+            .get_or_init(|| Tracefs::open().map_err(|e: TracefsError| e.to_string()))
+            .as_ref()
+            .map_err(Clone::clone)
     }
 }
 
 /// Converts a parsed format file into the analysis's layout, without the common fields.
-pub fn convert_format(category: &str, name: &str, format: &scry_tracefs::EventFormat) -> TracepointFormat {
+pub fn convert_format(
+    category: &str,
+    name: &str,
+    format: &scry_tracefs::EventFormat,
+) -> TracepointFormat {
     let user = category == "syscalls";
     let fields = format
         .args()
@@ -39,26 +49,49 @@ pub fn convert_format(category: &str, name: &str, format: &scry_tracefs::EventFo
                 FieldType::Int { signed, .. } => FieldKind::Int { signed: *signed },
                 FieldType::Char => FieldKind::Int { signed: true },
                 FieldType::Pointer { pointee } => {
-                    let base = pointee.trim_start_matches("const ").trim_end_matches(" const").trim();
-                    FieldKind::Pointer { char: base == "char", user }
+                    let base = pointee
+                        .trim_start_matches("const ")
+                        .trim_end_matches(" const")
+                        .trim();
+                    FieldKind::Pointer {
+                        char: base == "char",
+                        user,
+                    }
                 }
                 FieldType::Array { elem, len } => match elem.as_ref() {
                     FieldType::Char => FieldKind::CharArray,
-                    FieldType::Int { size, signed } => FieldKind::IntArray { elem_size: *size, len: *len, signed: *signed },
+                    FieldType::Int { size, signed } => FieldKind::IntArray {
+                        elem_size: *size,
+                        len: *len,
+                        signed: *signed,
+                    },
                     _ => FieldKind::Other,
                 },
                 FieldType::DataLoc { elem } if elem == "char" => FieldKind::DataLocString,
                 _ => FieldKind::Other,
             };
-            Field { name: f.name.clone(), c_type: f.c_type.clone(), offset: f.offset, size: f.size, kind }
+            Field {
+                name: f.name.clone(),
+                c_type: f.c_type.clone(),
+                offset: f.offset,
+                size: f.size,
+                kind,
+            }
         })
         .collect();
     let syscall_nr = if user {
-        name.strip_prefix("sys_enter_").or_else(|| name.strip_prefix("sys_exit_")).and_then(scry_runtime::syscalls::number)
+        name.strip_prefix("sys_enter_")
+            .or_else(|| name.strip_prefix("sys_exit_"))
+            .and_then(scry_runtime::syscalls::number)
     } else {
         None
     };
-    TracepointFormat { category: category.to_string(), name: name.to_string(), fields, syscall_nr }
+    TracepointFormat {
+        category: category.to_string(),
+        name: name.to_string(),
+        fields,
+        syscall_nr,
+    }
 }
 
 impl KernelInfo for LiveKernel {
@@ -67,21 +100,29 @@ impl KernelInfo for LiveKernel {
             .get_or_init(|| {
                 let tracefs = self.tracefs()?;
                 let text = tracefs.available_events().map_err(|e| e.to_string())?;
-                Ok(scry_tracefs::parse_available_events(&text).into_iter().map(|e| (e.category, e.name)).collect())
+                Ok(scry_tracefs::parse_available_events(&text)
+                    .into_iter()
+                    .map(|e| (e.category, e.name))
+                    .collect())
             })
             .clone()
     }
 
     fn tracepoint_format(&self, category: &str, event: &str) -> Result<TracepointFormat, String> {
         let tracefs = self.tracefs()?;
-        let text = tracefs.event_format(category, event).map_err(|e| e.to_string())?;
+        let text = tracefs
+            .event_format(category, event)
+            .map_err(|e| e.to_string())?;
         let format = scry_tracefs::parse_format(&text).map_err(|e| e.to_string())?;
         Ok(convert_format(category, event, &format))
     }
 
     fn has_kprobes(&self) -> bool {
         std::path::Path::new("/sys/bus/event_source/devices/kprobe").exists()
-            || self.tracefs().map(|t| t.root().join("kprobe_events").exists()).unwrap_or(false)
+            || self
+                .tracefs()
+                .map(|t| t.root().join("kprobe_events").exists())
+                .unwrap_or(false)
     }
 
     fn has_fentry(&self) -> bool {

@@ -14,6 +14,6 @@ pub mod listing;
 pub mod session;
 pub mod verifier;
 
-pub use compile::{compile, CompileError, CompileOptions, Output};
+pub use compile::{CompileError, CompileOptions, Output, compile};
 pub use kernel::LiveKernel;
-pub use session::{run, RunError, RunOptions};
+pub use session::{RunError, RunOptions, run};

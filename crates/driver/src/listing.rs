@@ -22,7 +22,8 @@ pub fn list(kernel: &LiveKernel, pattern: Option<&str>, verbose: bool) -> Result
             .tracepoints()?
             .into_iter()
             .filter(|(c, e)| {
-                scry_sema::expand_probes::glob(&category, c) && scry_sema::expand_probes::glob(&event, e)
+                scry_sema::expand_probes::glob(&category, c)
+                    && scry_sema::expand_probes::glob(&event, e)
                     || provider == "*" && scry_sema::expand_probes::glob(&rest, &format!("{c}:{e}"))
             })
             .collect();
@@ -32,10 +33,10 @@ pub fn list(kernel: &LiveKernel, pattern: Option<&str>, verbose: bool) -> Result
             out.push_str(&format!("tracepoint:{category}:{event}\n"));
             if verbose {
                 let tracefs = kernel.tracefs()?;
-                if let Ok(text) = tracefs.event_format(&category, &event) {
-                    if let Ok(format) = scry_tracefs::parse_format(&text) {
-                        out.push_str(&scry_tracefs::format_args_listing(&format));
-                    }
+                if let Ok(text) = tracefs.event_format(&category, &event)
+                    && let Ok(format) = scry_tracefs::parse_format(&text)
+                {
+                    out.push_str(&scry_tracefs::format_args_listing(&format));
                 }
             }
         }
@@ -43,7 +44,10 @@ pub fn list(kernel: &LiveKernel, pattern: Option<&str>, verbose: bool) -> Result
     if scry_sema::expand_probes::glob(&provider, "software") {
         for (name, alias, _, _) in scry_sema::expand_probes::SOFTWARE_EVENTS {
             let _ = alias;
-            if scry_sema::expand_probes::glob(&rest, name) || provider == "*" && scry_sema::expand_probes::glob(&rest, &format!("software:{name}")) {
+            if scry_sema::expand_probes::glob(&rest, name)
+                || provider == "*"
+                    && scry_sema::expand_probes::glob(&rest, &format!("software:{name}"))
+            {
                 out.push_str(&format!("software:{name}:\n"));
             }
         }

@@ -17,11 +17,11 @@ use scry_runtime::attach::{self, Attachment, Sampling};
 use scry_runtime::map::MapError;
 use scry_runtime::ringbuf::RingBuf;
 use scry_runtime::tracefs::Tracefs;
-use scry_runtime::{sys, LoadError, Map, MapSpec, MapType, ProgType, Program};
+use scry_runtime::{LoadError, Map, MapSpec, MapType, ProgType, Program, sys};
 use scry_sema::Target;
 
 use crate::compile::Output;
-use crate::decode::{u64_at, Decoder};
+use crate::decode::{Decoder, u64_at};
 
 /// How to run.
 #[derive(Clone, Debug, Default)]
@@ -78,12 +78,28 @@ fn create_maps(output: &Output, n_cpus: usize) -> Result<(Live, RingBuf), RunErr
                 continue;
             }
         };
-        let max_entries = if def.max_entries == 0 { n_cpus as u32 } else { def.max_entries };
-        let spec = MapSpec { name: def.name.clone(), ty, key_size: def.key_size, value_size: def.value_size, max_entries };
+        let max_entries = if def.max_entries == 0 {
+            n_cpus as u32
+        } else {
+            def.max_entries
+        };
+        let spec = MapSpec {
+            name: def.name.clone(),
+            ty,
+            key_size: def.key_size,
+            value_size: def.value_size,
+            max_entries,
+        };
         maps.push(Some(Map::create(spec, n_cpus)?));
     }
     let ring: RingBuf = ring.expect("the code generator always defines a ring buffer");
-    Ok((Live { maps, ring_fd: ring.map().fd() }, ring))
+    Ok((
+        Live {
+            maps,
+            ring_fd: ring.map().fd(),
+        },
+        ring,
+    ))
 }
 
 fn map_fd(live: &Live, id: u32) -> i32 {
@@ -95,9 +111,10 @@ fn map_fd(live: &Live, id: u32) -> i32 {
 
 fn prog_type(kind: &ProgKind) -> ProgType {
     match kind {
-        ProgKind::Begin | ProgKind::End | ProgKind::RawTracepoint | ProgKind::SyscallDispatch { .. } => {
-            ProgType::RawTracepoint
-        }
+        ProgKind::Begin
+        | ProgKind::End
+        | ProgKind::RawTracepoint
+        | ProgKind::SyscallDispatch { .. } => ProgType::RawTracepoint,
         ProgKind::Tracepoint => ProgType::Tracepoint,
         ProgKind::PerfEvent => ProgType::PerfEvent,
     }
@@ -106,7 +123,9 @@ fn prog_type(kind: &ProgKind) -> ProgType {
 fn load(output: &Output, live: &Live, spec: &ProgramSpec) -> Result<Program, RunError> {
     let insns = spec.code.relocated(|id| map_fd(live, id));
     Program::load(prog_type(&spec.kind), &spec.name, &insns).map_err(|err| match err {
-        LoadError::Verifier { log, .. } => RunError::Verifier(crate::verifier::render(spec, &log, &output.source)),
+        LoadError::Verifier { log, .. } => {
+            RunError::Verifier(crate::verifier::render(spec, &log, &output.source))
+        }
         other => RunError::Load(other),
     })
 }
@@ -120,41 +139,71 @@ fn attach_program(
     attachments: &mut Vec<Attachment>,
 ) -> Result<(), RunError> {
     if let (ProgKind::SyscallDispatch { exit }, Some(map)) = (&spec.kind, spec.dispatch) {
-        let map = live.maps[map as usize].as_ref().expect("dispatch maps are arrays");
+        let map = live.maps[map as usize]
+            .as_ref()
+            .expect("dispatch maps are arrays");
         for target in &spec.targets {
-            let Target::Tracepoint(format) = target else { continue };
-            let Some(nr) = format.syscall_nr else { continue };
+            let Target::Tracepoint(format) = target else {
+                continue;
+            };
+            let Some(nr) = format.syscall_nr else {
+                continue;
+            };
             let name = target.probe_name();
-            let cookie = decoder.compiled.probe_names.iter().position(|n| *n == name).unwrap_or(0) as u64;
+            let cookie = decoder
+                .compiled
+                .probe_names
+                .iter()
+                .position(|n| *n == name)
+                .unwrap_or(0) as u64;
             map.update(&nr.to_ne_bytes(), &(cookie + 1).to_ne_bytes())?;
         }
         let tracepoint = if *exit { "sys_exit" } else { "sys_enter" };
-        let attachment = attach::raw_tracepoint(program, tracepoint)
-            .map_err(|e| RunError::Attach(format!("ERROR: could not attach the syscall probes: {e}")))?;
+        let attachment = attach::raw_tracepoint(program, tracepoint).map_err(|e| {
+            RunError::Attach(format!("ERROR: could not attach the syscall probes: {e}"))
+        })?;
         attachments.push(attachment);
         return Ok(());
     }
     let online = || scry_runtime::cpu::online().map_err(RunError::Io);
     for target in &spec.targets {
         let what = target.probe_name();
-        let attach_error = |e: attach::AttachError| RunError::Attach(format!("ERROR: could not attach probe {what}: {e}"));
+        let attach_error = |e: attach::AttachError| {
+            RunError::Attach(format!("ERROR: could not attach probe {what}: {e}"))
+        };
         match target {
             Target::Begin | Target::End => {}
             Target::Tracepoint(format) => {
                 if tracefs.is_none() {
-                    *tracefs = Some(Tracefs::open().map_err(|e| RunError::Attach(format!("ERROR: {e}")))?);
+                    *tracefs =
+                        Some(Tracefs::open().map_err(|e| RunError::Attach(format!("ERROR: {e}")))?);
                 }
                 let tracefs = tracefs.as_ref().expect("opened above");
                 let id = tracefs
                     .event_id(&format.category, &format.name)
-                    .map_err(|e| RunError::Attach(format!("ERROR: could not attach probe {what}: {e}")))?;
-                let cookie = decoder.compiled.probe_names.iter().position(|n| *n == what).unwrap_or(0) as u64;
-                attachments.push(attach::tracepoint(program, id, cookie, &what).map_err(attach_error)?);
+                    .map_err(|e| {
+                        RunError::Attach(format!("ERROR: could not attach probe {what}: {e}"))
+                    })?;
+                let cookie = decoder
+                    .compiled
+                    .probe_names
+                    .iter()
+                    .position(|n| *n == what)
+                    .unwrap_or(0) as u64;
+                attachments
+                    .push(attach::tracepoint(program, id, cookie, &what).map_err(attach_error)?);
             }
             Target::Interval { period_ns, .. } => {
                 attachments.push(
-                    attach::perf_event(program, SOFTWARE, CPU_CLOCK, Sampling::Period(*period_ns), 0, &what)
-                        .map_err(attach_error)?,
+                    attach::perf_event(
+                        program,
+                        SOFTWARE,
+                        CPU_CLOCK,
+                        Sampling::Period(*period_ns),
+                        0,
+                        &what,
+                    )
+                    .map_err(attach_error)?,
                 );
             }
             Target::Profile { period_ns, hz, .. } => {
@@ -164,14 +213,24 @@ fn attach_program(
                     (None, None) => Sampling::Frequency(99),
                 };
                 for cpu in online()? {
-                    attachments.push(attach::perf_event(program, SOFTWARE, CPU_CLOCK, sampling, cpu, &what).map_err(attach_error)?);
+                    attachments.push(
+                        attach::perf_event(program, SOFTWARE, CPU_CLOCK, sampling, cpu, &what)
+                            .map_err(attach_error)?,
+                    );
                 }
             }
             Target::Software { config, period, .. } => {
                 for cpu in online()? {
                     attachments.push(
-                        attach::perf_event(program, SOFTWARE, *config, Sampling::Period(*period), cpu, &what)
-                            .map_err(attach_error)?,
+                        attach::perf_event(
+                            program,
+                            SOFTWARE,
+                            *config,
+                            Sampling::Period(*period),
+                            cpu,
+                            &what,
+                        )
+                        .map_err(attach_error)?,
                     );
                 }
             }
@@ -203,7 +262,9 @@ struct Handler<'a, 'p> {
 impl Handler<'_, '_> {
     fn user_map(&self, index: usize) -> &Map {
         let id = self.output.compiled.user_map_ids[index];
-        self.live.maps[id as usize].as_ref().expect("user maps are not ring buffers")
+        self.live.maps[id as usize]
+            .as_ref()
+            .expect("user maps are not ring buffers")
     }
 
     fn dump(&self, index: usize) -> Result<scry_output::MapDump, MapError> {
@@ -214,7 +275,9 @@ impl Handler<'_, '_> {
                 entries.push((key, values));
             }
         }
-        Ok(self.decoder.map_dump(&self.output.compiled.user_maps[index], entries))
+        Ok(self
+            .decoder
+            .map_dump(&self.output.compiled.user_maps[index], entries))
     }
 
     fn handle(&mut self, record: &[u8]) -> std::io::Result<Flow> {
@@ -222,9 +285,13 @@ impl Handler<'_, '_> {
             return Ok(Flow::Exit(self.exit_code.unwrap_or(0)));
         }
         let id = u64_at(record, 0) as usize;
-        let Some(event) = self.output.compiled.events.get(id) else { return Ok(Flow::Continue) };
+        let Some(event) = self.output.compiled.events.get(id) else {
+            return Ok(Flow::Continue);
+        };
         match event {
-            EventDef::Printf { format, args } | EventDef::System { format, args } | EventDef::Cat { format, args } => {
+            EventDef::Printf { format, args }
+            | EventDef::System { format, args }
+            | EventDef::Cat { format, args } => {
                 let values = self.decoder.args(args, record);
                 let text = match scry_output::parse_format(format).and_then(|f| f.format(&values)) {
                     Ok(text) => text,
@@ -233,11 +300,16 @@ impl Handler<'_, '_> {
                 match event {
                     EventDef::Printf { .. } => self.printer.printf(&text)?,
                     EventDef::System { .. } => {
-                        let out = std::process::Command::new("/bin/sh").arg("-c").arg(&text).output()?;
-                        self.printer.syscall(&String::from_utf8_lossy(&out.stdout))?;
+                        let out = std::process::Command::new("/bin/sh")
+                            .arg("-c")
+                            .arg(&text)
+                            .output()?;
+                        self.printer
+                            .syscall(&String::from_utf8_lossy(&out.stdout))?;
                     }
                     _ => {
-                        let content = std::fs::read_to_string(&text).unwrap_or_else(|e| format!("{text}: {e}\n"));
+                        let content = std::fs::read_to_string(&text)
+                            .unwrap_or_else(|e| format!("{text}: {e}\n"));
                         self.printer.cat(&content)?;
                     }
                 }
@@ -249,18 +321,31 @@ impl Handler<'_, '_> {
             }
             EventDef::PrintMap { map, top, div } => {
                 let dump = self.dump(*map).map_err(std::io::Error::other)?;
-                self.printer.map(&dump, PrintOptions { top: *top as usize, div: *div })?;
+                self.printer.map(
+                    &dump,
+                    PrintOptions {
+                        top: *top as usize,
+                        div: *div,
+                    },
+                )?;
             }
             EventDef::PrintValue { ty } => {
                 let value = self.decoder.value(ty, record.get(8..).unwrap_or_default());
                 self.printer.value(&value)?;
             }
-            EventDef::Clear { map } => self.user_map(*map).clear().map_err(std::io::Error::other)?,
+            EventDef::Clear { map } => {
+                self.user_map(*map).clear().map_err(std::io::Error::other)?
+            }
             EventDef::Zero { map } => self.user_map(*map).zero().map_err(std::io::Error::other)?,
             EventDef::Time { format } => {
                 let ns = sys::clock_ns(libc::CLOCK_REALTIME);
-                let time = self.decoder.local_time(ns.div_euclid(1_000_000_000), ns.rem_euclid(1_000_000_000) as u32);
-                let format = format.as_deref().unwrap_or(scry_output::DEFAULT_TIME_FORMAT);
+                let time = self.decoder.local_time(
+                    ns.div_euclid(1_000_000_000),
+                    ns.rem_euclid(1_000_000_000) as u32,
+                );
+                let format = format
+                    .as_deref()
+                    .unwrap_or(scry_output::DEFAULT_TIME_FORMAT);
                 self.printer.time(&scry_output::strftime(format, &time))?;
             }
             EventDef::MapFull { map } => {
@@ -298,9 +383,17 @@ impl Handler<'_, '_> {
 }
 
 /// Runs `output` until it exits; returns the exit code.
-pub fn run(output: &Output, printer: &mut dyn Printer, options: &RunOptions) -> Result<i32, RunError> {
+pub fn run(
+    output: &Output,
+    printer: &mut dyn Printer,
+    options: &RunOptions,
+) -> Result<i32, RunError> {
     let stop = Arc::new(AtomicBool::new(false));
-    for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM, signal_hook::consts::SIGHUP] {
+    for signal in [
+        signal_hook::consts::SIGINT,
+        signal_hook::consts::SIGTERM,
+        signal_hook::consts::SIGHUP,
+    ] {
         signal_hook::flag::register(signal, Arc::clone(&stop))?;
     }
     let started = Instant::now();
@@ -308,7 +401,9 @@ pub fn run(output: &Output, printer: &mut dyn Printer, options: &RunOptions) -> 
     let (live, mut ring) = create_maps(output, n_cpus)?;
     let compiled = &output.compiled;
     // Run-time constants: start time for `elapsed`.
-    let config_map = live.maps[compiled.internal.config as usize].as_ref().expect("config is an array map");
+    let config_map = live.maps[compiled.internal.config as usize]
+        .as_ref()
+        .expect("config is an array map");
     let mut config = vec![0u8; scry_codegen::config::SIZE as usize];
     let start_ns = sys::clock_ns(libc::CLOCK_BOOTTIME) as u64;
     config[scry_codegen::config::START_NS as usize..][..8].copy_from_slice(&start_ns.to_ne_bytes());
@@ -323,7 +418,10 @@ pub fn run(output: &Output, printer: &mut dyn Printer, options: &RunOptions) -> 
     let loaded = started.elapsed();
     if options.dry_run {
         if options.verbose {
-            eprintln!("scry: {} programs ({n_insns} instructions) loaded in {loaded:.2?}", programs.len());
+            eprintln!(
+                "scry: {} programs ({n_insns} instructions) loaded in {loaded:.2?}",
+                programs.len()
+            );
         }
         return Ok(0);
     }
@@ -334,7 +432,14 @@ pub fn run(output: &Output, printer: &mut dyn Printer, options: &RunOptions) -> 
         if stop.load(Ordering::Relaxed) {
             break;
         }
-        attach_program(program, spec, &live, &mut tracefs, &mut decoder, &mut attachments)?;
+        attach_program(
+            program,
+            spec,
+            &live,
+            &mut tracefs,
+            &mut decoder,
+            &mut attachments,
+        )?;
     }
     let n_probes: usize = compiled.programs.iter().map(|p| p.targets.len()).sum();
     let attached = started.elapsed();
@@ -390,10 +495,10 @@ pub fn run(output: &Output, printer: &mut dyn Printer, options: &RunOptions) -> 
         if stop.load(Ordering::Relaxed) {
             break;
         }
-        if let Some(child) = child.as_mut() {
-            if child.try_wait()?.is_some() {
-                break;
-            }
+        if let Some(child) = child.as_mut()
+            && child.try_wait()?.is_some()
+        {
+            break;
         }
         ring.wait(100)?;
         flow = handler.drain(ring);
@@ -423,16 +528,16 @@ pub fn run(output: &Output, printer: &mut dyn Printer, options: &RunOptions) -> 
         }
         handler.printer.flush()
     });
-    if let Err(err) = result {
-        if err.kind() != std::io::ErrorKind::BrokenPipe {
-            return Err(err.into());
-        }
+    if let Err(err) = result
+        && err.kind() != std::io::ErrorKind::BrokenPipe
+    {
+        return Err(err.into());
     }
-    if let Some(mut child) = child {
-        if child.try_wait()?.is_none() {
-            let _ = sys::kill(child.id(), libc::SIGTERM);
-            let _ = child.wait();
-        }
+    if let Some(mut child) = child
+        && child.try_wait()?.is_none()
+    {
+        let _ = sys::kill(child.id(), libc::SIGTERM);
+        let _ = child.wait();
     }
     attach::detach_all(attachments);
     drop(programs);

@@ -167,22 +167,46 @@ impl Asm {
 
     /// `dst = *(size *)(src + off)`; `size` is 1, 2, 4 or 8.
     pub fn load(&mut self, size: u32, dst: Reg, src: Reg, off: i16) {
-        self.insn(Insn::new(BPF_LDX | BPF_MEM | size_bits(size), dst.0, src.0, off, 0));
+        self.insn(Insn::new(
+            BPF_LDX | BPF_MEM | size_bits(size),
+            dst.0,
+            src.0,
+            off,
+            0,
+        ));
     }
 
     /// `*(size *)(dst + off) = src`.
     pub fn store(&mut self, size: u32, dst: Reg, off: i16, src: Reg) {
-        self.insn(Insn::new(BPF_STX | BPF_MEM | size_bits(size), dst.0, src.0, off, 0));
+        self.insn(Insn::new(
+            BPF_STX | BPF_MEM | size_bits(size),
+            dst.0,
+            src.0,
+            off,
+            0,
+        ));
     }
 
     /// `*(size *)(dst + off) = imm`.
     pub fn store_imm(&mut self, size: u32, dst: Reg, off: i16, imm: i32) {
-        self.insn(Insn::new(BPF_ST | BPF_MEM | size_bits(size), dst.0, 0, off, imm));
+        self.insn(Insn::new(
+            BPF_ST | BPF_MEM | size_bits(size),
+            dst.0,
+            0,
+            off,
+            imm,
+        ));
     }
 
     /// `lock *(u64 *)(dst + off) += src`.
     pub fn atomic_add64(&mut self, dst: Reg, off: i16, src: Reg) {
-        self.insn(Insn::new(BPF_STX | BPF_ATOMIC | BPF_DW, dst.0, src.0, off, BPF_ADD as i32));
+        self.insn(Insn::new(
+            BPF_STX | BPF_ATOMIC | BPF_DW,
+            dst.0,
+            src.0,
+            off,
+            BPF_ADD as i32,
+        ));
     }
 
     /// `if dst op imm goto target`.
@@ -248,17 +272,37 @@ impl Asm {
                     program.insns.push(insn);
                 }
                 Item::LdImm64 { dst, imm } => {
-                    program.insns.push(Insn::new(BPF_LD | BPF_DW | BPF_IMM, dst.0, 0, 0, imm as u32 as i32));
-                    program.insns.push(Insn::new(0, 0, 0, 0, (imm >> 32) as u32 as i32));
+                    program.insns.push(Insn::new(
+                        BPF_LD | BPF_DW | BPF_IMM,
+                        dst.0,
+                        0,
+                        0,
+                        imm as u32 as i32,
+                    ));
+                    program
+                        .insns
+                        .push(Insn::new(0, 0, 0, 0, (imm >> 32) as u32 as i32));
                 }
                 Item::LdMap { dst, map } => {
                     program.map_refs.push(MapRef { insn: here, map });
-                    program.insns.push(Insn::new(BPF_LD | BPF_DW | BPF_IMM, dst.0, BPF_PSEUDO_MAP_FD, 0, 0));
+                    program.insns.push(Insn::new(
+                        BPF_LD | BPF_DW | BPF_IMM,
+                        dst.0,
+                        BPF_PSEUDO_MAP_FD,
+                        0,
+                        0,
+                    ));
                     program.insns.push(Insn::default());
                 }
                 Item::LdMapValue { dst, map, off } => {
                     program.map_refs.push(MapRef { insn: here, map });
-                    program.insns.push(Insn::new(BPF_LD | BPF_DW | BPF_IMM, dst.0, BPF_PSEUDO_MAP_VALUE, 0, 0));
+                    program.insns.push(Insn::new(
+                        BPF_LD | BPF_DW | BPF_IMM,
+                        dst.0,
+                        BPF_PSEUDO_MAP_VALUE,
+                        0,
+                        0,
+                    ));
                     program.insns.push(Insn::new(0, 0, 0, 0, off as i32));
                 }
             }
@@ -302,7 +346,10 @@ mod tests {
         assert_eq!(program.insns[4].off, -5, "4 + 1 - 5 = 0, the top");
         assert!(program.insns[2].is_ld_imm64());
         assert_eq!(program.insns[2].imm as u32, ((1u64 << 40) + 3) as u32);
-        assert_eq!(program.insns[3].imm as u32, (((1u64 << 40) + 3) >> 32) as u32);
+        assert_eq!(
+            program.insns[3].imm as u32,
+            (((1u64 << 40) + 3) >> 32) as u32
+        );
     }
 
     #[test]

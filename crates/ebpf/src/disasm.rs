@@ -49,7 +49,11 @@ fn jump_op(op: u8) -> &'static str {
 }
 
 fn offset(off: i16) -> String {
-    if off < 0 { format!("{off}") } else { format!("+{off}") }
+    if off < 0 {
+        format!("{off}")
+    } else {
+        format!("+{off}")
+    }
 }
 
 /// Formats one instruction. `next` is the following slot, needed for `ld_imm64`.
@@ -73,12 +77,29 @@ pub fn format_insn(insn: Insn, next: Option<Insn>) -> String {
             };
             format!("{reg}{dst} {} {operand}", alu_op(op))
         }
-        BPF_LDX => format!("r{dst} = *({} *)(r{src} {})", size_name(insn.code), offset(insn.off)),
+        BPF_LDX => format!(
+            "r{dst} = *({} *)(r{src} {})",
+            size_name(insn.code),
+            offset(insn.off)
+        ),
         BPF_STX if insn.code & 0xe0 == BPF_ATOMIC => {
-            format!("lock *({} *)(r{dst} {}) += r{src}", size_name(insn.code), offset(insn.off))
+            format!(
+                "lock *({} *)(r{dst} {}) += r{src}",
+                size_name(insn.code),
+                offset(insn.off)
+            )
         }
-        BPF_STX => format!("*({} *)(r{dst} {}) = r{src}", size_name(insn.code), offset(insn.off)),
-        BPF_ST => format!("*({} *)(r{dst} {}) = {:#x}", size_name(insn.code), offset(insn.off), insn.imm),
+        BPF_STX => format!(
+            "*({} *)(r{dst} {}) = r{src}",
+            size_name(insn.code),
+            offset(insn.off)
+        ),
+        BPF_ST => format!(
+            "*({} *)(r{dst} {}) = {:#x}",
+            size_name(insn.code),
+            offset(insn.off),
+            insn.imm
+        ),
         BPF_LD if insn.is_ld_imm64() => {
             let high = next.map(|n| n.imm as u32 as u64).unwrap_or(0);
             match src {
@@ -101,7 +122,11 @@ pub fn format_insn(insn: Insn, next: Option<Insn>) -> String {
                 } else {
                     format!("{:#x}", insn.imm)
                 };
-                format!("if {reg}{dst} {} {operand} goto pc{}", jump_op(op), offset(insn.off))
+                format!(
+                    "if {reg}{dst} {} {operand} goto pc{}",
+                    jump_op(op),
+                    offset(insn.off)
+                )
             }
         },
         _ => format!("(unknown opcode {:#04x})", insn.code),

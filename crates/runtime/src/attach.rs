@@ -43,12 +43,27 @@ fn link_perf_event(event: OwnedFd, program: &Program, cookie: u64) -> io::Result
         .put_u32(8, BPF_PERF_EVENT)
         .put_u64(16, cookie);
     match sys::bpf_fd(sys::BPF_LINK_CREATE, &mut attr) {
-        Ok(link) => Ok(Attachment { link: Some(link), event: Some(event) }),
-        Err(err) if matches!(err.raw_os_error(), Some(libc::EINVAL) | Some(libc::EOPNOTSUPP)) => {
+        Ok(link) => Ok(Attachment {
+            link: Some(link),
+            event: Some(event),
+        }),
+        Err(err)
+            if matches!(
+                err.raw_os_error(),
+                Some(libc::EINVAL) | Some(libc::EOPNOTSUPP)
+            ) =>
+        {
             // Kernels before 5.15 have no perf links: attach through the perf ioctl.
-            sys::perf_ioctl(event.as_raw_fd(), sys::PERF_EVENT_IOC_SET_BPF, program.fd() as libc::c_ulong)?;
+            sys::perf_ioctl(
+                event.as_raw_fd(),
+                sys::PERF_EVENT_IOC_SET_BPF,
+                program.fd() as libc::c_ulong,
+            )?;
             sys::perf_ioctl(event.as_raw_fd(), sys::PERF_EVENT_IOC_ENABLE, 0)?;
-            Ok(Attachment { link: None, event: Some(event) })
+            Ok(Attachment {
+                link: None,
+                event: Some(event),
+            })
         }
         Err(err) => Err(err),
     }
@@ -57,7 +72,12 @@ fn link_perf_event(event: OwnedFd, program: &Program, cookie: u64) -> io::Result
 /// Attaches a tracepoint program to the tracepoint with tracefs id `id`. The program runs on
 /// every CPU; one perf event on CPU 0 carries it. `cookie` is what `bpf_get_attach_cookie`
 /// returns in the program (it tells apart the tracepoints one program serves).
-pub fn tracepoint(program: &Program, id: u64, cookie: u64, what: &str) -> Result<Attachment, AttachError> {
+pub fn tracepoint(
+    program: &Program,
+    id: u64,
+    cookie: u64,
+    what: &str,
+) -> Result<Attachment, AttachError> {
     let attr = PerfEventAttr {
         type_: sys::PERF_TYPE_TRACEPOINT,
         config: id,
@@ -91,7 +111,13 @@ pub fn perf_event(
         Sampling::Period(n) => (n, 0),
         Sampling::Frequency(n) => (n, sys::PERF_FLAG_FREQ),
     };
-    let attr = PerfEventAttr { type_, config, sample_period_or_freq: value, flags, ..Default::default() };
+    let attr = PerfEventAttr {
+        type_,
+        config,
+        sample_period_or_freq: value,
+        flags,
+        ..Default::default()
+    };
     let event = sys::perf_event_open(&attr, -1, cpu as i32).map_err(io_error(what))?;
     link_perf_event(event, program, 0).map_err(io_error(what))
 }
@@ -103,9 +129,14 @@ pub fn raw_tracepoint(program: &Program, name: &str) -> Result<Attachment, Attac
         source: io::ErrorKind::InvalidInput.into(),
     })?;
     let mut attr = BpfAttr::default();
-    attr.put_u64(0, cname.as_ptr() as u64).put_u32(8, program.fd() as u32);
-    let link = sys::bpf_fd(sys::BPF_RAW_TRACEPOINT_OPEN, &mut attr).map_err(io_error(format!("rawtracepoint:{name}")))?;
-    Ok(Attachment { link: Some(link), event: None })
+    attr.put_u64(0, cname.as_ptr() as u64)
+        .put_u32(8, program.fd() as u32);
+    let link = sys::bpf_fd(sys::BPF_RAW_TRACEPOINT_OPEN, &mut attr)
+        .map_err(io_error(format!("rawtracepoint:{name}")))?;
+    Ok(Attachment {
+        link: Some(link),
+        event: None,
+    })
 }
 
 /// Detaches everything: links first, so that no program runs any more, then the events.

@@ -19,7 +19,12 @@ pub fn parse_list(text: &str) -> Option<Vec<u32>> {
 
 fn read_list(path: &str) -> io::Result<Vec<u32>> {
     let text = std::fs::read_to_string(path)?;
-    parse_list(&text).ok_or_else(|| io::Error::new(io::ErrorKind::InvalidData, format!("bad CPU list in {path}")))
+    parse_list(&text).ok_or_else(|| {
+        io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!("bad CPU list in {path}"),
+        )
+    })
 }
 
 /// CPUs the kernel may ever bring up: per-CPU map values have one slot each.

@@ -8,9 +8,15 @@ const BPF_TRACE_FENTRY: u32 = 24;
 /// Whether an fentry program can be loaded: tries to load a trivial one on `vfs_read`
 /// (some kernels refuse BPF trampolines, e.g. with EPERM under lockdown).
 pub fn fentry_loadable() -> bool {
-    let Ok(bytes) = std::fs::read("/sys/kernel/btf/vmlinux") else { return false };
-    let Ok(btf) = scry_btf::Btf::parse(bytes) else { return false };
-    let Some(id) = btf.find("vfs_read", scry_btf::Kind::Func) else { return false };
+    let Ok(bytes) = std::fs::read("/sys/kernel/btf/vmlinux") else {
+        return false;
+    };
+    let Ok(btf) = scry_btf::Btf::parse(bytes) else {
+        return false;
+    };
+    let Some(id) = btf.find("vfs_read", scry_btf::Kind::Func) else {
+        return false;
+    };
     // r0 = 0; exit
     let code: [u8; 16] = [0xb7, 0, 0, 0, 0, 0, 0, 0, 0x95, 0, 0, 0, 0, 0, 0, 0];
     let license = b"GPL\0";

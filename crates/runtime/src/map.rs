@@ -78,7 +78,13 @@ pub struct Map {
 /// The kernel's map name: at most 15 characters of `[A-Za-z0-9_.]`.
 fn kernel_name(name: &str) -> [u8; 16] {
     let mut out = [0u8; 16];
-    let cleaned = name.bytes().map(|b| if b.is_ascii_alphanumeric() || b == b'.' { b } else { b'_' });
+    let cleaned = name.bytes().map(|b| {
+        if b.is_ascii_alphanumeric() || b == b'.' {
+            b
+        } else {
+            b'_'
+        }
+    });
     for (slot, byte) in out.iter_mut().zip(cleaned.take(15)) {
         *slot = byte;
     }
@@ -98,9 +104,16 @@ impl Map {
             .put_u32(8, spec.value_size)
             .put_u32(12, spec.max_entries)
             .put_bytes(28, &kernel_name(&spec.name));
-        let fd = sys::bpf_fd(sys::BPF_MAP_CREATE, &mut attr)
-            .map_err(|source| MapError::Create { name: spec.name.clone(), source })?;
-        Ok(Map { fd, spec, n_cpus: n_possible_cpus.max(1) })
+        let fd =
+            sys::bpf_fd(sys::BPF_MAP_CREATE, &mut attr).map_err(|source| MapError::Create {
+                name: spec.name.clone(),
+                source,
+            })?;
+        Ok(Map {
+            fd,
+            spec,
+            n_cpus: n_possible_cpus.max(1),
+        })
     }
 
     pub fn fd(&self) -> i32 {
@@ -108,7 +121,11 @@ impl Map {
     }
 
     fn op_error(&self, op: &'static str, source: io::Error) -> MapError {
-        MapError::Op { name: self.spec.name.clone(), op, source }
+        MapError::Op {
+            name: self.spec.name.clone(),
+            op,
+            source,
+        }
     }
 
     /// Size of the buffer a lookup fills: one 8-byte-aligned slot per CPU for per-CPU maps.
@@ -138,12 +155,18 @@ impl Map {
 
     /// The per-CPU values of `key`, split into one slice each.
     pub fn lookup_per_cpu(&self, key: &[u8]) -> Result<Option<Vec<Vec<u8>>>, MapError> {
-        let Some(raw) = self.lookup(key)? else { return Ok(None) };
+        let Some(raw) = self.lookup(key)? else {
+            return Ok(None);
+        };
         if !self.spec.ty.is_per_cpu() {
             return Ok(Some(vec![raw]));
         }
         let stride = round8(self.spec.value_size as usize);
-        Ok(Some(raw.chunks(stride).map(|c| c[..self.spec.value_size as usize].to_vec()).collect()))
+        Ok(Some(
+            raw.chunks(stride)
+                .map(|c| c[..self.spec.value_size as usize].to_vec())
+                .collect(),
+        ))
     }
 
     /// Sets `key` to `value` (for per-CPU maps `value` holds every CPU's slot).
@@ -160,7 +183,8 @@ impl Map {
     /// Deletes `key`; a missing key is not an error.
     pub fn delete(&self, key: &[u8]) -> Result<(), MapError> {
         let mut attr = BpfAttr::default();
-        attr.put_u32(0, self.fd() as u32).put_u64(8, key.as_ptr() as u64);
+        attr.put_u32(0, self.fd() as u32)
+            .put_u64(8, key.as_ptr() as u64);
         match sys::bpf(sys::BPF_MAP_DELETE_ELEM, &mut attr) {
             Ok(_) => Ok(()),
             Err(err) if err.raw_os_error() == Some(libc::ENOENT) => Ok(()),

@@ -59,14 +59,25 @@ pub struct Program {
 
 fn kernel_name(name: &str) -> [u8; 16] {
     let mut out = [0u8; 16];
-    let cleaned = name.bytes().map(|b| if b.is_ascii_alphanumeric() || b == b'_' { b } else { b'_' });
+    let cleaned = name.bytes().map(|b| {
+        if b.is_ascii_alphanumeric() || b == b'_' {
+            b
+        } else {
+            b'_'
+        }
+    });
     for (slot, byte) in out.iter_mut().zip(cleaned.take(15)) {
         *slot = byte;
     }
     out
 }
 
-fn prog_load(ty: ProgType, name: &str, code: &[u8], log: Option<&mut Vec<u8>>) -> io::Result<OwnedFd> {
+fn prog_load(
+    ty: ProgType,
+    name: &str,
+    code: &[u8],
+    log: Option<&mut Vec<u8>>,
+) -> io::Result<OwnedFd> {
     let license = b"GPL\0";
     let mut attr = BpfAttr::default();
     attr.put_u32(0, ty.raw())
@@ -75,7 +86,9 @@ fn prog_load(ty: ProgType, name: &str, code: &[u8], log: Option<&mut Vec<u8>>) -
         .put_u64(16, license.as_ptr() as u64)
         .put_bytes(48, &kernel_name(name));
     if let Some(log) = log {
-        attr.put_u32(24, 1).put_u32(28, log.len() as u32).put_u64(32, log.as_mut_ptr() as u64);
+        attr.put_u32(24, 1)
+            .put_u32(28, log.len() as u32)
+            .put_u64(32, log.as_mut_ptr() as u64);
         return sys::bpf_fd(sys::BPF_PROG_LOAD, &mut attr);
     }
     sys::bpf_fd(sys::BPF_PROG_LOAD, &mut attr)
@@ -87,26 +100,50 @@ impl Program {
     pub fn load(ty: ProgType, name: &str, insns: &[Insn]) -> Result<Program, LoadError> {
         let code = scry_ebpf::insn::encode_all(insns);
         match prog_load(ty, name, &code, None) {
-            Ok(fd) => Ok(Program { fd, name: name.to_string(), ty }),
-            Err(first) if matches!(first.raw_os_error(), Some(libc::EACCES) | Some(libc::EINVAL)) => {
+            Ok(fd) => Ok(Program {
+                fd,
+                name: name.to_string(),
+                ty,
+            }),
+            Err(first)
+                if matches!(
+                    first.raw_os_error(),
+                    Some(libc::EACCES) | Some(libc::EINVAL)
+                ) =>
+            {
                 let mut size = 1 << 20;
                 loop {
                     let mut log = vec![0u8; size];
                     let result = prog_load(ty, name, &code, Some(&mut log));
                     match result {
-                        Ok(fd) => return Ok(Program { fd, name: name.to_string(), ty }),
-                        Err(err) if err.raw_os_error() == Some(libc::ENOSPC) && size < (1 << 28) => {
+                        Ok(fd) => {
+                            return Ok(Program {
+                                fd,
+                                name: name.to_string(),
+                                ty,
+                            });
+                        }
+                        Err(err)
+                            if err.raw_os_error() == Some(libc::ENOSPC) && size < (1 << 28) =>
+                        {
                             size *= 4;
                         }
                         Err(err) => {
                             let end = log.iter().position(|&b| b == 0).unwrap_or(log.len());
                             let text = String::from_utf8_lossy(&log[..end]).into_owned();
-                            return Err(LoadError::Verifier { name: name.to_string(), log: text, source: err });
+                            return Err(LoadError::Verifier {
+                                name: name.to_string(),
+                                log: text,
+                                source: err,
+                            });
                         }
                     }
                 }
             }
-            Err(source) => Err(LoadError::Other { name: name.to_string(), source }),
+            Err(source) => Err(LoadError::Other {
+                name: name.to_string(),
+                source,
+            }),
         }
     }
 

@@ -35,12 +35,25 @@ pub enum RingBufError {
 impl RingBuf {
     /// Creates a ring buffer of `size` bytes (a power of two, a multiple of the page size).
     pub fn create(name: &str, size: u32) -> Result<RingBuf, RingBufError> {
-        let spec = MapSpec { name: name.to_string(), ty: MapType::RingBuf, key_size: 0, value_size: 0, max_entries: size };
+        let spec = MapSpec {
+            name: name.to_string(),
+            ty: MapType::RingBuf,
+            key_size: 0,
+            value_size: 0,
+            max_entries: size,
+        };
         let map = Map::create(spec, 1)?;
         let page = sys::page_size();
         let consumer = Mmap::new(map.fd(), page, 0, true).map_err(RingBufError::Mmap)?;
-        let producer = Mmap::new(map.fd(), page + 2 * size as usize, page as i64, false).map_err(RingBufError::Mmap)?;
-        Ok(RingBuf { map, consumer, producer, data_offset: page, mask: size as u64 - 1 })
+        let producer = Mmap::new(map.fd(), page + 2 * size as usize, page as i64, false)
+            .map_err(RingBufError::Mmap)?;
+        Ok(RingBuf {
+            map,
+            consumer,
+            producer,
+            data_offset: page,
+            mask: size as u64 - 1,
+        })
     }
 
     /// The map, for code generation (its fd goes into `ringbuf_output` calls).

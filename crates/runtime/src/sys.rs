@@ -50,9 +50,18 @@ pub fn bpf(cmd: u32, attr: &mut BpfAttr) -> io::Result<i64> {
     // SAFETY: attr is a valid, initialised 160-byte buffer; pointers stored inside it by the
     // callers refer to buffers that the callers keep alive across this call.
     let ret = unsafe {
-        libc::syscall(libc::SYS_bpf, cmd as libc::c_long, attr.0.as_mut_ptr(), attr.0.len() as libc::c_long)
+        libc::syscall(
+            libc::SYS_bpf,
+            cmd as libc::c_long,
+            attr.0.as_mut_ptr(),
+            attr.0.len() as libc::c_long,
+        )
     };
-    if ret < 0 { Err(io::Error::last_os_error()) } else { Ok(ret) }
+    if ret < 0 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(ret)
+    }
 }
 
 /// Calls `bpf()` for a command that returns a new file descriptor.
@@ -106,7 +115,14 @@ pub fn perf_event_open(attr: &PerfEventAttr, pid: i32, cpu: i32) -> io::Result<O
     attr.size = std::mem::size_of::<PerfEventAttr>() as u32;
     // SAFETY: attr is a valid perf_event_attr of the size it declares.
     let fd = unsafe {
-        libc::syscall(libc::SYS_perf_event_open, &attr as *const PerfEventAttr, pid, cpu, -1, PERF_FLAG_FD_CLOEXEC)
+        libc::syscall(
+            libc::SYS_perf_event_open,
+            &attr as *const PerfEventAttr,
+            pid,
+            cpu,
+            -1,
+            PERF_FLAG_FD_CLOEXEC,
+        )
     };
     if fd < 0 {
         return Err(io::Error::last_os_error());
@@ -119,7 +135,11 @@ pub fn perf_event_open(attr: &PerfEventAttr, pid: i32, cpu: i32) -> io::Result<O
 pub fn perf_ioctl(fd: RawFd, request: libc::c_ulong, arg: libc::c_ulong) -> io::Result<()> {
     // SAFETY: the perf ioctls used here take an integer argument, not a pointer.
     let ret = unsafe { libc::ioctl(fd, request as _, arg) };
-    if ret < 0 { Err(io::Error::last_os_error()) } else { Ok(()) }
+    if ret < 0 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(())
+    }
 }
 
 /// A shared memory mapping, unmapped on drop.
@@ -135,13 +155,29 @@ unsafe impl Send for Mmap {}
 impl Mmap {
     /// Maps `len` bytes of `fd` at `offset`, read-only unless `writable`.
     pub fn new(fd: RawFd, len: usize, offset: i64, writable: bool) -> io::Result<Mmap> {
-        let prot = if writable { libc::PROT_READ | libc::PROT_WRITE } else { libc::PROT_READ };
+        let prot = if writable {
+            libc::PROT_READ | libc::PROT_WRITE
+        } else {
+            libc::PROT_READ
+        };
         // SAFETY: a fresh shared mapping chosen by the kernel; no existing memory is affected.
-        let ptr = unsafe { libc::mmap(std::ptr::null_mut(), len, prot, libc::MAP_SHARED, fd, offset) };
+        let ptr = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                len,
+                prot,
+                libc::MAP_SHARED,
+                fd,
+                offset,
+            )
+        };
         if ptr == libc::MAP_FAILED {
             return Err(io::Error::last_os_error());
         }
-        Ok(Mmap { ptr: ptr.cast(), len })
+        Ok(Mmap {
+            ptr: ptr.cast(),
+            len,
+        })
     }
 
     pub fn as_ptr(&self) -> *mut u8 {
@@ -158,7 +194,7 @@ impl Mmap {
 
     /// The 64-bit word at `offset`, read with acquire ordering.
     pub fn load_acquire_u64(&self, offset: usize) -> u64 {
-        assert!(offset + 8 <= self.len && offset % 8 == 0);
+        assert!(offset + 8 <= self.len && offset.is_multiple_of(8));
         // SAFETY: in bounds and aligned (checked above); the kernel writes this word atomically.
         let atomic = unsafe { &*(self.ptr.add(offset) as *const std::sync::atomic::AtomicU64) };
         atomic.load(std::sync::atomic::Ordering::Acquire)
@@ -166,7 +202,7 @@ impl Mmap {
 
     /// The 32-bit word at `offset`, read with acquire ordering.
     pub fn load_acquire_u32(&self, offset: usize) -> u32 {
-        assert!(offset + 4 <= self.len && offset % 4 == 0);
+        assert!(offset + 4 <= self.len && offset.is_multiple_of(4));
         // SAFETY: in bounds and aligned (checked above).
         let atomic = unsafe { &*(self.ptr.add(offset) as *const std::sync::atomic::AtomicU32) };
         atomic.load(std::sync::atomic::Ordering::Acquire)
@@ -174,7 +210,7 @@ impl Mmap {
 
     /// Stores a 64-bit word at `offset` with release ordering.
     pub fn store_release_u64(&self, offset: usize, value: u64) {
-        assert!(offset + 8 <= self.len && offset % 8 == 0);
+        assert!(offset + 8 <= self.len && offset.is_multiple_of(8));
         // SAFETY: in bounds and aligned; the mapping is writable (the caller mapped it so).
         let atomic = unsafe { &*(self.ptr.add(offset) as *const std::sync::atomic::AtomicU64) };
         atomic.store(value, std::sync::atomic::Ordering::Release)
@@ -201,10 +237,22 @@ impl Drop for Mmap {
 /// Waits for any of `fds` to become readable, up to `timeout_ms` (-1: forever).
 /// Returns false on timeout or when interrupted by a signal.
 pub fn poll_readable(fds: &[RawFd], timeout_ms: i32) -> io::Result<bool> {
-    let mut pollfds: Vec<libc::pollfd> =
-        fds.iter().map(|&fd| libc::pollfd { fd, events: libc::POLLIN, revents: 0 }).collect();
+    let mut pollfds: Vec<libc::pollfd> = fds
+        .iter()
+        .map(|&fd| libc::pollfd {
+            fd,
+            events: libc::POLLIN,
+            revents: 0,
+        })
+        .collect();
     // SAFETY: pollfds is a valid array of the given length.
-    let ret = unsafe { libc::poll(pollfds.as_mut_ptr(), pollfds.len() as libc::nfds_t, timeout_ms) };
+    let ret = unsafe {
+        libc::poll(
+            pollfds.as_mut_ptr(),
+            pollfds.len() as libc::nfds_t,
+            timeout_ms,
+        )
+    };
     if ret < 0 {
         let err = io::Error::last_os_error();
         if err.kind() == io::ErrorKind::Interrupted {
@@ -220,9 +268,19 @@ pub fn mount_tracefs(target: &str) -> io::Result<()> {
     let target = std::ffi::CString::new(target).map_err(|_| io::ErrorKind::InvalidInput)?;
     // SAFETY: all pointers are valid NUL-terminated strings for the duration of the call.
     let ret = unsafe {
-        libc::mount(c"nodev".as_ptr(), target.as_ptr(), c"tracefs".as_ptr(), 0, std::ptr::null())
+        libc::mount(
+            c"nodev".as_ptr(),
+            target.as_ptr(),
+            c"tracefs".as_ptr(),
+            0,
+            std::ptr::null(),
+        )
     };
-    if ret < 0 { Err(io::Error::last_os_error()) } else { Ok(()) }
+    if ret < 0 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(())
+    }
 }
 
 /// The system page size.
@@ -232,10 +290,12 @@ pub fn page_size() -> usize {
     if size > 0 { size as usize } else { 4096 }
 }
 
-
 /// The current time of `clock` (`libc::CLOCK_*`) in nanoseconds.
 pub fn clock_ns(clock: libc::clockid_t) -> i64 {
-    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
     // SAFETY: ts is a valid timespec for the duration of the call.
     unsafe {
         libc::clock_gettime(clock, &mut ts);
@@ -272,5 +332,9 @@ pub fn spawn_stopped(argv: &[String]) -> io::Result<std::process::Child> {
 pub fn kill(pid: u32, signal: i32) -> io::Result<()> {
     // SAFETY: kill has no memory-safety preconditions.
     let ret = unsafe { libc::kill(pid as i32, signal) };
-    if ret < 0 { Err(io::Error::last_os_error()) } else { Ok(()) }
+    if ret < 0 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(())
+    }
 }

@@ -373,7 +373,10 @@ const TABLE: &[(&str, libc::c_long)] = &[];
 
 /// The number of the syscall whose events are `sys_enter_NAME`/`sys_exit_NAME`.
 pub fn number(name: &str) -> Option<u32> {
-    TABLE.iter().find(|(n, _)| *n == name).map(|&(_, nr)| nr as u32)
+    TABLE
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|&(_, nr)| nr as u32)
 }
 
 /// The largest syscall number in the table (sizes the dispatch map).

@@ -29,11 +29,15 @@ impl Tracefs {
     pub fn open() -> Result<Tracefs, TracefsError> {
         for candidate in ["/sys/kernel/tracing", "/sys/kernel/debug/tracing"] {
             if Path::new(candidate).join("events").is_dir() {
-                return Ok(Tracefs { root: candidate.into() });
+                return Ok(Tracefs {
+                    root: candidate.into(),
+                });
             }
         }
         sys::mount_tracefs("/sys/kernel/tracing").map_err(TracefsError::Mount)?;
-        Ok(Tracefs { root: "/sys/kernel/tracing".into() })
+        Ok(Tracefs {
+            root: "/sys/kernel/tracing".into(),
+        })
     }
 
     /// A tracefs at an explicit path (tests).
@@ -47,7 +51,10 @@ impl Tracefs {
 
     fn read(&self, relative: &str) -> Result<String, TracefsError> {
         let path = self.root.join(relative);
-        std::fs::read_to_string(&path).map_err(|source| TracefsError::Read { path: path.display().to_string(), source })
+        std::fs::read_to_string(&path).map_err(|source| TracefsError::Read {
+            path: path.display().to_string(),
+            source,
+        })
     }
 
     /// The `available_events` listing: one `category:event` per line.
@@ -72,6 +79,11 @@ impl Tracefs {
 
     /// True when the tracepoint exists.
     pub fn has_event(&self, category: &str, event: &str) -> bool {
-        self.root.join("events").join(category).join(event).join("id").exists()
+        self.root
+            .join("events")
+            .join(category)
+            .join(event)
+            .join("id")
+            .exists()
     }
 }

@@ -11,10 +11,16 @@ use scry_runtime::{Map, MapSpec, MapType, ProgType, Program};
 fn privileged() -> bool {
     // SAFETY-free check: root is what the kernel tests need on this machine kind.
     let root = std::fs::read_to_string("/proc/self/status")
-        .map(|s| s.lines().any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(2) == Some("0")))
+        .map(|s| {
+            s.lines()
+                .any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(2) == Some("0"))
+        })
         .unwrap_or(false);
     if !root {
-        assert!(std::env::var("CI").as_deref() != Ok("true"), "kernel tests must run in CI: run them as root");
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "kernel tests must run in CI: run them as root"
+        );
         eprintln!("skipping: kernel tests need root with CAP_BPF");
     }
     root
@@ -31,7 +37,13 @@ fn tracepoint_counts_into_hash_map() {
         return;
     }
     let map = Map::create(
-        MapSpec { name: "counts".into(), ty: MapType::Hash, key_size: 4, value_size: 8, max_entries: 64 },
+        MapSpec {
+            name: "counts".into(),
+            ty: MapType::Hash,
+            key_size: 4,
+            value_size: 8,
+            max_entries: 64,
+        },
         n_cpus(),
     )
     .unwrap();
@@ -62,7 +74,8 @@ fn tracepoint_counts_into_hash_map() {
     asm.mov_imm(Reg::R0, 0);
     asm.exit();
     let code = asm.finish().unwrap();
-    let program = Program::load(ProgType::Tracepoint, "count", &code.relocated(|_| map.fd())).unwrap();
+    let program =
+        Program::load(ProgType::Tracepoint, "count", &code.relocated(|_| map.fd())).unwrap();
     let tracefs = Tracefs::open().unwrap();
     let id = tracefs.event_id("syscalls", "sys_enter_getppid").unwrap();
     let link = attach::tracepoint(&program, id, 0, "getppid").unwrap();
@@ -93,7 +106,12 @@ fn test_run_writes_ring_buffer_record() {
     asm.mov_imm(Reg::R0, 7);
     asm.exit();
     let code = asm.finish().unwrap();
-    let program = Program::load(ProgType::RawTracepoint, "begin", &code.relocated(|_| ring.map().fd())).unwrap();
+    let program = Program::load(
+        ProgType::RawTracepoint,
+        "begin",
+        &code.relocated(|_| ring.map().fd()),
+    )
+    .unwrap();
     assert_eq!(program.test_run().unwrap(), 7);
     let mut records = Vec::new();
     ring.drain(|r| records.push(r.to_vec()));
@@ -111,7 +129,9 @@ fn verifier_rejection_keeps_log() {
     let code = asm.finish().unwrap();
     let err = Program::load(ProgType::Tracepoint, "bad", &code.insns).unwrap_err();
     match err {
-        scry_runtime::LoadError::Verifier { log, .. } => assert!(log.contains("R0 !read_ok"), "{log}"),
+        scry_runtime::LoadError::Verifier { log, .. } => {
+            assert!(log.contains("R0 !read_ok"), "{log}")
+        }
         other => panic!("expected a verifier error, got {other}"),
     }
 }
@@ -129,8 +149,11 @@ fn wide_tracepoint_attach_and_detach() {
     let program = Program::load(ProgType::Tracepoint, "nop", &code.insns).unwrap();
     let tracefs = Tracefs::open().unwrap();
     let events = tracefs.available_events().unwrap();
-    let names: Vec<&str> =
-        events.lines().filter_map(|l| l.strip_prefix("syscalls:")).filter(|n| n.starts_with("sys_enter_")).collect();
+    let names: Vec<&str> = events
+        .lines()
+        .filter_map(|l| l.strip_prefix("syscalls:"))
+        .filter(|n| n.starts_with("sys_enter_"))
+        .collect();
     assert!(names.len() > 100);
     let start = std::time::Instant::now();
     let mut links = Vec::new();
@@ -141,7 +164,12 @@ fn wide_tracepoint_attach_and_detach() {
     let attached = start.elapsed();
     let start = std::time::Instant::now();
     attach::detach_all(links);
-    eprintln!("{} tracepoints: attach {:?}, detach {:?}", names.len(), attached, start.elapsed());
+    eprintln!(
+        "{} tracepoints: attach {:?}, detach {:?}",
+        names.len(),
+        attached,
+        start.elapsed()
+    );
 }
 
 /// Raw tracepoints detach without waiting for a grace period (timed, printed).
@@ -151,7 +179,13 @@ fn raw_tracepoint_attach_and_detach() {
         return;
     }
     let map = Map::create(
-        MapSpec { name: "hits".into(), ty: MapType::Array, key_size: 4, value_size: 8, max_entries: 1 },
+        MapSpec {
+            name: "hits".into(),
+            ty: MapType::Array,
+            key_size: 4,
+            value_size: 8,
+            max_entries: 1,
+        },
         n_cpus(),
     )
     .unwrap();
@@ -169,7 +203,12 @@ fn raw_tracepoint_attach_and_detach() {
     asm.mov_imm(Reg::R0, 0);
     asm.exit();
     let code = asm.finish().unwrap();
-    let program = Program::load(ProgType::RawTracepoint, "hits", &code.relocated(|_| map.fd())).unwrap();
+    let program = Program::load(
+        ProgType::RawTracepoint,
+        "hits",
+        &code.relocated(|_| map.fd()),
+    )
+    .unwrap();
     let start = std::time::Instant::now();
     let link = attach::raw_tracepoint(&program, "sys_enter").unwrap();
     let attached = start.elapsed();
@@ -177,7 +216,11 @@ fn raw_tracepoint_attach_and_detach() {
     let start = std::time::Instant::now();
     attach::detach_all(vec![link]);
     let detached = start.elapsed();
-    let hits = u64::from_ne_bytes(map.lookup(&0u32.to_ne_bytes()).unwrap().unwrap()[..8].try_into().unwrap());
+    let hits = u64::from_ne_bytes(
+        map.lookup(&0u32.to_ne_bytes()).unwrap().unwrap()[..8]
+            .try_into()
+            .unwrap(),
+    );
     assert!(hits >= 1, "the raw tracepoint saw our syscall");
     eprintln!("raw tracepoint: attach {attached:?}, detach {detached:?}");
 }

@@ -7,7 +7,10 @@ pub fn variable(name: &str) -> Option<Type> {
     Some(match name {
         "pid" | "tid" | "uid" | "gid" | "cpu" | "cgroup" | "cpid" | "numaid" | "ncpus" => Type::U64,
         "nsecs" | "elapsed" | "jiffies" => Type::U64,
-        "rand" => Type::Int { bytes: 4, signed: false },
+        "rand" => Type::Int {
+            bytes: 4,
+            signed: false,
+        },
         "comm" => Type::Str(16),
         "probe" => Type::Probe,
         "username" => Type::Username,
@@ -26,7 +29,9 @@ pub fn variable(name: &str) -> Option<Type> {
 }
 
 /// Aggregation functions: only valid as the value of a map assignment.
-pub const AGGREGATIONS: &[&str] = &["count", "sum", "avg", "min", "max", "stats", "hist", "lhist"];
+pub const AGGREGATIONS: &[&str] = &[
+    "count", "sum", "avg", "min", "max", "stats", "hist", "lhist",
+];
 
 /// (name, minimum arguments, maximum arguments) of every function.
 pub const FUNCTIONS: &[(&str, usize, usize)] = &[
@@ -64,7 +69,10 @@ pub const FUNCTIONS: &[(&str, usize, usize)] = &[
 
 /// Arity of a function, or None when it is unknown.
 pub fn arity(name: &str) -> Option<(usize, usize)> {
-    FUNCTIONS.iter().find(|(n, _, _)| *n == name).map(|&(_, min, max)| (min, max))
+    FUNCTIONS
+        .iter()
+        .find(|(n, _, _)| *n == name)
+        .map(|&(_, min, max)| (min, max))
 }
 
 /// Functions that need `--unsafe`.

@@ -7,8 +7,8 @@
 use scry_diagnostics::{Diagnostic, Diagnostics};
 use scry_syntax::ast;
 
-use crate::kernel::{KernelInfo, TracepointFormat};
 use crate::Options;
+use crate::kernel::{KernelInfo, TracepointFormat};
 
 /// What fires a probe.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -17,13 +17,26 @@ pub enum Target {
     End,
     Tracepoint(TracepointFormat),
     /// `interval:`: one CPU, every `period_ns`.
-    Interval { period_ns: u64, text: String },
+    Interval {
+        period_ns: u64,
+        text: String,
+    },
     /// `profile:`: every CPU, by period (ns) or frequency (Hz).
-    Profile { period_ns: Option<u64>, hz: Option<u64>, text: String },
+    Profile {
+        period_ns: Option<u64>,
+        hz: Option<u64>,
+        text: String,
+    },
     /// `software:`: a perf software event on every CPU.
-    Software { config: u64, period: u64, text: String },
+    Software {
+        config: u64,
+        period: u64,
+        text: String,
+    },
     /// `rawtracepoint:`.
-    RawTracepoint { name: String },
+    RawTracepoint {
+        name: String,
+    },
 }
 
 impl Target {
@@ -62,11 +75,15 @@ pub struct ProbeInfo {
 impl ProbeInfo {
     /// True when any target is a tracepoint (so `args` is meaningful).
     pub fn has_tracepoints(&self) -> bool {
-        self.targets.iter().any(|t| matches!(t, Target::Tracepoint(_)))
+        self.targets
+            .iter()
+            .any(|t| matches!(t, Target::Tracepoint(_)))
     }
     /// True when any target is a raw tracepoint (so `arg0..` are meaningful).
     pub fn has_raw_args(&self) -> bool {
-        self.targets.iter().any(|t| matches!(t, Target::RawTracepoint { .. }))
+        self.targets
+            .iter()
+            .any(|t| matches!(t, Target::RawTracepoint { .. }))
     }
 }
 
@@ -146,14 +163,18 @@ fn suggest_tracepoints(kernel: &dyn KernelInfo, function: &str) -> Vec<String> {
         .trim_start_matches("do_")
         .trim_start_matches("sys_")
         .trim_end_matches('*');
-    let Ok(all) = kernel.tracepoints() else { return Vec::new() };
+    let Ok(all) = kernel.tracepoints() else {
+        return Vec::new();
+    };
     if word.len() < 2 {
         return Vec::new();
     }
     let mut hits: Vec<String> = all
         .iter()
         .filter(|(category, event)| {
-            event == &format!("sys_enter_{word}") || event == &format!("sys_exit_{word}") || (category != "syscalls" && event.contains(word))
+            event == &format!("sys_enter_{word}")
+                || event == &format!("sys_exit_{word}")
+                || (category != "syscalls" && event.contains(word))
         })
         .map(|(c, e)| format!("tracepoint:{c}:{e}"))
         .collect();
@@ -162,14 +183,24 @@ fn suggest_tracepoints(kernel: &dyn KernelInfo, function: &str) -> Vec<String> {
     hits
 }
 
-fn missing_facility(kernel: &dyn KernelInfo, point: &ast::AttachPoint, what: &str, why: &str) -> Diagnostic {
+fn missing_facility(
+    kernel: &dyn KernelInfo,
+    point: &ast::AttachPoint,
+    what: &str,
+    why: &str,
+) -> Diagnostic {
     let function = point.parts.last().cloned().unwrap_or_default();
     let mut diagnostic = Diagnostic::error(point.span, format!("{}: {what} {why}", point.raw));
     let suggestions = suggest_tracepoints(kernel, &function);
     if suggestions.is_empty() {
-        diagnostic = diagnostic.with_hint("use a tracepoint instead: list them with scry -l 'tracepoint:*'".to_string());
+        diagnostic = diagnostic.with_hint(
+            "use a tracepoint instead: list them with scry -l 'tracepoint:*'".to_string(),
+        );
     } else {
-        diagnostic = diagnostic.with_hint(format!("use a tracepoint instead, e.g. {}", suggestions.join(", ")));
+        diagnostic = diagnostic.with_hint(format!(
+            "use a tracepoint instead, e.g. {}",
+            suggestions.join(", ")
+        ));
     }
     diagnostic
 }
@@ -180,7 +211,11 @@ fn expand_point(
     options: &Options,
     diagnostics: &mut Diagnostics,
 ) -> Vec<Target> {
-    let parts: Vec<String> = point.parts.iter().map(|p| substitute_positional(p, options)).collect();
+    let parts: Vec<String> = point
+        .parts
+        .iter()
+        .map(|p| substitute_positional(p, options))
+        .collect();
     let bad = |diagnostics: &mut Diagnostics, msg: String| {
         diagnostics.push(Diagnostic::error(point.span, msg));
         Vec::new()
@@ -190,14 +225,23 @@ fn expand_point(
         "END" | "end" => vec![Target::End],
         "tracepoint" => {
             let [category, event] = parts.as_slice() else {
-                return bad(diagnostics, format!("Invalid tracepoint: {}: expected tracepoint:category:event", point.raw));
+                return bad(
+                    diagnostics,
+                    format!(
+                        "Invalid tracepoint: {}: expected tracepoint:category:event",
+                        point.raw
+                    ),
+                );
             };
             let all = match kernel.tracepoints() {
                 Ok(all) => all,
                 Err(err) => return bad(diagnostics, format!("cannot list tracepoints: {err}")),
             };
             let mut targets = Vec::new();
-            for (c, e) in all.iter().filter(|(c, e)| glob(category, c) && glob(event, e)) {
+            for (c, e) in all
+                .iter()
+                .filter(|(c, e)| glob(category, c) && glob(event, e))
+            {
                 match kernel.tracepoint_format(c, e) {
                     Ok(format) => targets.push(Target::Tracepoint(format)),
                     // Wildcards can match events whose format is unreadable; skip them there.
@@ -208,40 +252,67 @@ fn expand_point(
                 }
             }
             if targets.is_empty() {
-                return bad(diagnostics, format!("tracepoint not found: {category}:{event}"));
+                return bad(
+                    diagnostics,
+                    format!("tracepoint not found: {category}:{event}"),
+                );
             }
             targets
         }
         "interval" | "profile" => {
-            let rate = rate_parts(&parts).and_then(|(unit, value)| Some((parse_rate(&unit, &value)?, unit, value)));
+            let rate = rate_parts(&parts)
+                .and_then(|(unit, value)| Some((parse_rate(&unit, &value)?, unit, value)));
             let Some(((period_ns, hz), unit, value)) = rate else {
-                return bad(diagnostics, format!("Invalid rate of {}: {} (expected s, ms, us or hz, and a positive count)", point.provider, point.raw));
+                return bad(
+                    diagnostics,
+                    format!(
+                        "Invalid rate of {}: {} (expected s, ms, us or hz, and a positive count)",
+                        point.provider, point.raw
+                    ),
+                );
             };
             let text = format!("{unit}:{value}");
             if point.provider == "interval" {
                 let period_ns = period_ns.unwrap_or_else(|| 1_000_000_000 / hz.unwrap_or(1).max(1));
                 vec![Target::Interval { period_ns, text }]
             } else {
-                vec![Target::Profile { period_ns, hz, text }]
+                vec![Target::Profile {
+                    period_ns,
+                    hz,
+                    text,
+                }]
             }
         }
         "software" => {
             let Some(name) = parts.first() else {
-                return bad(diagnostics, format!("Invalid software probe: {}", point.raw));
+                return bad(
+                    diagnostics,
+                    format!("Invalid software probe: {}", point.raw),
+                );
             };
-            let Some(&(full, _, config, default_period)) =
-                SOFTWARE_EVENTS.iter().find(|(n, alias, _, _)| n == name || (!alias.is_empty() && alias == name))
+            let Some(&(full, _, config, default_period)) = SOFTWARE_EVENTS
+                .iter()
+                .find(|(n, alias, _, _)| n == name || (!alias.is_empty() && alias == name))
             else {
                 return bad(diagnostics, format!("Invalid software event: {name}"));
             };
             let period = match parts.get(1) {
                 Some(count) => match count.parse::<u64>() {
                     Ok(n) if n > 0 => n,
-                    _ => return bad(diagnostics, format!("Invalid count for software probe: {count}")),
+                    _ => {
+                        return bad(
+                            diagnostics,
+                            format!("Invalid count for software probe: {count}"),
+                        );
+                    }
                 },
                 None => default_period,
             };
-            vec![Target::Software { config, period, text: format!("{full}:{period}") }]
+            vec![Target::Software {
+                config,
+                period,
+                text: format!("{full}:{period}"),
+            }]
         }
         "rawtracepoint" => {
             let Some(name) = parts.last() else {
@@ -249,13 +320,20 @@ fn expand_point(
             };
             if name.contains(['*', '?']) {
                 let all = kernel.tracepoints().unwrap_or_default();
-                let mut names: Vec<String> = all.into_iter().filter(|(_, e)| glob(name, e)).map(|(_, e)| e).collect();
+                let mut names: Vec<String> = all
+                    .into_iter()
+                    .filter(|(_, e)| glob(name, e))
+                    .map(|(_, e)| e)
+                    .collect();
                 names.sort();
                 names.dedup();
                 if names.is_empty() {
                     return bad(diagnostics, format!("rawtracepoint not found: {name}"));
                 }
-                return names.into_iter().map(|name| Target::RawTracepoint { name }).collect();
+                return names
+                    .into_iter()
+                    .map(|name| Target::RawTracepoint { name })
+                    .collect();
             }
             if !kernel.has_raw_tracepoint(name) {
                 return bad(diagnostics, format!("rawtracepoint not found: {name}"));
@@ -291,7 +369,9 @@ fn expand_point(
         }
         other => bad(
             diagnostics,
-            format!("{other} probes are not supported by scry yet (supported here: BEGIN, END, tracepoint, rawtracepoint, interval, profile, software)"),
+            format!(
+                "{other} probes are not supported by scry yet (supported here: BEGIN, END, tracepoint, rawtracepoint, interval, profile, software)"
+            ),
         ),
     }
 }
@@ -308,7 +388,13 @@ fn substitute_positional(part: &str, options: &Options) -> String {
                 chars.next();
             }
             let index: usize = digits.parse().unwrap_or(0);
-            out.push_str(index.checked_sub(1).and_then(|i| options.positional.get(i)).map(String::as_str).unwrap_or(""));
+            out.push_str(
+                index
+                    .checked_sub(1)
+                    .and_then(|i| options.positional.get(i))
+                    .map(String::as_str)
+                    .unwrap_or(""),
+            );
         } else {
             out.push(c);
         }
@@ -345,7 +431,12 @@ mod tests {
         let parsed = scry_syntax::parse(src);
         assert!(!parsed.diagnostics.has_errors(), "{:?}", parsed.diagnostics);
         let mut diagnostics = Diagnostics::default();
-        let probes = run(&parsed.program, &StaticKernel::sample(), &Options::default(), &mut diagnostics);
+        let probes = run(
+            &parsed.program,
+            &StaticKernel::sample(),
+            &Options::default(),
+            &mut diagnostics,
+        );
         let messages = diagnostics.iter().map(|d| {
             let mut m = d.message.clone();
             for h in &d.hints {
@@ -372,7 +463,13 @@ mod tests {
         let (probes, errors) = expand("tracepoint:syscalls:sys_enter_* { }");
         assert!(errors.is_empty());
         let names: Vec<String> = probes[0].targets.iter().map(Target::probe_name).collect();
-        assert_eq!(names, ["tracepoint:syscalls:sys_enter_openat", "tracepoint:syscalls:sys_enter_read"]);
+        assert_eq!(
+            names,
+            [
+                "tracepoint:syscalls:sys_enter_openat",
+                "tracepoint:syscalls:sys_enter_read"
+            ]
+        );
     }
 
     #[test]
@@ -385,19 +482,47 @@ mod tests {
     fn kprobe_error_names_facility_and_suggests_tracepoints() {
         let (_, errors) = expand("kprobe:vfs_read { }");
         assert_eq!(errors.len(), 1);
-        assert!(errors[0].contains("kprobes are not available on this kernel"), "{}", errors[0]);
+        assert!(
+            errors[0].contains("kprobes are not available on this kernel"),
+            "{}",
+            errors[0]
+        );
         assert!(errors[0].contains("CONFIG_KPROBES"), "{}", errors[0]);
-        assert!(errors[0].contains("tracepoint:syscalls:sys_enter_read"), "{}", errors[0]);
+        assert!(
+            errors[0].contains("tracepoint:syscalls:sys_enter_read"),
+            "{}",
+            errors[0]
+        );
     }
 
     #[test]
     fn intervals_and_software() {
-        let (probes, errors) = expand("interval:ms:100 { } interval:2s { } profile:hz:99 { } software:faults { }");
+        let (probes, errors) =
+            expand("interval:ms:100 { } interval:2s { } profile:hz:99 { } software:faults { }");
         assert!(errors.is_empty(), "{errors:?}");
-        assert_eq!(probes[0].targets[0], Target::Interval { period_ns: 100_000_000, text: "ms:100".into() });
-        assert_eq!(probes[1].targets[0], Target::Interval { period_ns: 2_000_000_000, text: "s:2".into() });
+        assert_eq!(
+            probes[0].targets[0],
+            Target::Interval {
+                period_ns: 100_000_000,
+                text: "ms:100".into()
+            }
+        );
+        assert_eq!(
+            probes[1].targets[0],
+            Target::Interval {
+                period_ns: 2_000_000_000,
+                text: "s:2".into()
+            }
+        );
         assert_eq!(probes[2].targets[0].probe_name(), "profile:hz:99");
-        assert_eq!(probes[3].targets[0], Target::Software { config: 2, period: 100, text: "page-faults:100".into() });
+        assert_eq!(
+            probes[3].targets[0],
+            Target::Software {
+                config: 2,
+                period: 100,
+                text: "page-faults:100".into()
+            }
+        );
         let (_, errors) = expand("interval:parsec:1 { }");
         assert_eq!(errors.len(), 1);
     }

@@ -10,11 +10,11 @@ use std::collections::HashMap;
 use scry_diagnostics::{Diagnostic, Diagnostics, Span};
 use scry_syntax::ast::{self, BaseType, BinaryOp, Expr, ExprKind, Stmt, StmtKind, UnaryOp};
 
+use crate::Options;
 use crate::builtins;
 use crate::expand_probes::{ProbeInfo, Target};
 use crate::kernel::{Field, FieldKind, KernelInfo};
 use crate::types::Type;
-use crate::Options;
 
 /// What a map's values are.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -22,13 +22,29 @@ pub enum MapValue {
     /// Assigned values of this type.
     Plain(Type),
     Count,
-    Sum { signed: bool },
-    Min { signed: bool },
-    Max { signed: bool },
-    Avg { signed: bool },
-    Stats { signed: bool },
-    Hist { bits: u8 },
-    Lhist { min: i64, max: i64, step: i64 },
+    Sum {
+        signed: bool,
+    },
+    Min {
+        signed: bool,
+    },
+    Max {
+        signed: bool,
+    },
+    Avg {
+        signed: bool,
+    },
+    Stats {
+        signed: bool,
+    },
+    Hist {
+        bits: u8,
+    },
+    Lhist {
+        min: i64,
+        max: i64,
+        step: i64,
+    },
 }
 
 impl MapValue {
@@ -56,9 +72,13 @@ impl MapValue {
         match self {
             MapValue::Plain(t) => t.clone(),
             MapValue::Count => Type::U64,
-            MapValue::Sum { signed } | MapValue::Min { signed } | MapValue::Max { signed } | MapValue::Avg { signed } => {
-                Type::Int { bytes: 8, signed: *signed }
-            }
+            MapValue::Sum { signed }
+            | MapValue::Min { signed }
+            | MapValue::Max { signed }
+            | MapValue::Avg { signed } => Type::Int {
+                bytes: 8,
+                signed: *signed,
+            },
             _ => Type::U64,
         }
     }
@@ -116,7 +136,8 @@ fn map_label(name: &str) -> String {
 impl Checker<'_> {
     fn error(&mut self, span: Span, message: impl Into<String>) {
         if self.report {
-            self.diagnostics.push(Diagnostic::error(span, message.into()));
+            self.diagnostics
+                .push(Diagnostic::error(span, message.into()));
         }
     }
 
@@ -160,7 +181,11 @@ impl Checker<'_> {
         if let Some((index, _)) = self.typed.map(name) {
             return index;
         }
-        self.typed.maps.push(MapInfo { name: name.to_string(), keys: Vec::new(), value: MapValue::Plain(Type::None) });
+        self.typed.maps.push(MapInfo {
+            name: name.to_string(),
+            keys: Vec::new(),
+            value: MapValue::Plain(Type::None),
+        });
         self.changed = true;
         self.typed.maps.len() - 1
     }
@@ -177,7 +202,15 @@ impl Checker<'_> {
         }
         if map.keys.len() != keys.len() {
             let (old, new) = (map.keys.len(), keys.len());
-            self.error(span, format!("Argument mismatch for {}: {} keys used where {} were used before", map_label(name), new, old));
+            self.error(
+                span,
+                format!(
+                    "Argument mismatch for {}: {} keys used where {} were used before",
+                    map_label(name),
+                    new,
+                    old
+                ),
+            );
             return;
         }
         let mut merged = Vec::with_capacity(keys.len());
@@ -188,8 +221,12 @@ impl Checker<'_> {
                     let message = format!(
                         "Argument mismatch for {}: trying to access with arguments: '{}' when map expects arguments: '{}'",
                         map_label(name),
-                        Type::Tuple(keys.clone()).to_string().trim_matches(['(', ')']),
-                        Type::Tuple(map.keys.clone()).to_string().trim_matches(['(', ')']),
+                        Type::Tuple(keys.clone())
+                            .to_string()
+                            .trim_matches(['(', ')']),
+                        Type::Tuple(map.keys.clone())
+                            .to_string()
+                            .trim_matches(['(', ')']),
                     );
                     self.error(span, message);
                     return;
@@ -209,11 +246,21 @@ impl Checker<'_> {
             (MapValue::Plain(Type::None), _) => Some(value.clone()),
             (MapValue::Plain(a), MapValue::Plain(b)) => Type::unify(a, b).map(MapValue::Plain),
             (a, b) if a == b => Some(a.clone()),
-            (MapValue::Sum { signed: a }, MapValue::Sum { signed: b }) => Some(MapValue::Sum { signed: *a || *b }),
-            (MapValue::Min { signed: a }, MapValue::Min { signed: b }) => Some(MapValue::Min { signed: *a || *b }),
-            (MapValue::Max { signed: a }, MapValue::Max { signed: b }) => Some(MapValue::Max { signed: *a || *b }),
-            (MapValue::Avg { signed: a }, MapValue::Avg { signed: b }) => Some(MapValue::Avg { signed: *a || *b }),
-            (MapValue::Stats { signed: a }, MapValue::Stats { signed: b }) => Some(MapValue::Stats { signed: *a || *b }),
+            (MapValue::Sum { signed: a }, MapValue::Sum { signed: b }) => {
+                Some(MapValue::Sum { signed: *a || *b })
+            }
+            (MapValue::Min { signed: a }, MapValue::Min { signed: b }) => {
+                Some(MapValue::Min { signed: *a || *b })
+            }
+            (MapValue::Max { signed: a }, MapValue::Max { signed: b }) => {
+                Some(MapValue::Max { signed: *a || *b })
+            }
+            (MapValue::Avg { signed: a }, MapValue::Avg { signed: b }) => {
+                Some(MapValue::Avg { signed: *a || *b })
+            }
+            (MapValue::Stats { signed: a }, MapValue::Stats { signed: b }) => {
+                Some(MapValue::Stats { signed: *a || *b })
+            }
             _ => None,
         };
         match merged {
@@ -245,8 +292,15 @@ impl Checker<'_> {
             StmtKind::Expr(expr) => {
                 self.expr(expr);
             }
-            StmtKind::Assign { target, op, value } => self.assignment(target, *op, value, stmt.span),
-            StmtKind::Let { name, name_span, ty, value } => {
+            StmtKind::Assign { target, op, value } => {
+                self.assignment(target, *op, value, stmt.span)
+            }
+            StmtKind::Let {
+                name,
+                name_span,
+                ty,
+                value,
+            } => {
                 let declared = ty.as_ref().map(|t| self.type_name(t));
                 let value_ty = value.as_ref().map(|v| self.expr(v));
                 match (declared, value_ty) {
@@ -255,7 +309,11 @@ impl Checker<'_> {
                     _ => {}
                 }
             }
-            StmtKind::If { cond, then_block, else_block } => {
+            StmtKind::If {
+                cond,
+                then_block,
+                else_block,
+            } => {
                 self.condition(cond);
                 self.block(then_block);
                 if let Some(otherwise) = else_block {
@@ -265,7 +323,10 @@ impl Checker<'_> {
             StmtKind::Unroll { count, body } => {
                 match count.as_int() {
                     Some(n) if (1..=100).contains(&n) => {}
-                    _ => self.error(count.span, "unroll count must be an integer literal from 1 to 100"),
+                    _ => self.error(
+                        count.span,
+                        "unroll count must be an integer literal from 1 to 100",
+                    ),
                 }
                 self.expr(count);
                 self.block(body);
@@ -276,12 +337,20 @@ impl Checker<'_> {
                 self.block(body);
                 self.loops -= 1;
             }
-            StmtKind::For { var, var_span, iter, body } => match iter {
+            StmtKind::For {
+                var,
+                var_span,
+                iter,
+                body,
+            } => match iter {
                 ast::ForIter::Range { start, end } => {
                     for bound in [start, end] {
                         let ty = self.expr(bound);
                         if !ty.is_integer() && ty != Type::None {
-                            self.error(bound.span, format!("Range bounds must be integers ({ty} supplied)"));
+                            self.error(
+                                bound.span,
+                                format!("Range bounds must be integers ({ty} supplied)"),
+                            );
                         }
                     }
                     self.assign_var(var, Type::I64, *var_span);
@@ -291,12 +360,19 @@ impl Checker<'_> {
                 }
                 ast::ForIter::Map(map) => {
                     self.expr(map);
-                    self.error(stmt.span, "for loops over maps are not supported by scry yet");
+                    self.error(
+                        stmt.span,
+                        "for loops over maps are not supported by scry yet",
+                    );
                 }
             },
             StmtKind::Break | StmtKind::Continue => {
                 if self.loops == 0 {
-                    let word = if matches!(stmt.kind, StmtKind::Break) { "break" } else { "continue" };
+                    let word = if matches!(stmt.kind, StmtKind::Break) {
+                        "break"
+                    } else {
+                        "continue"
+                    };
                     self.error(stmt.span, format!("{word} used outside of a loop"));
                 }
             }
@@ -312,7 +388,10 @@ impl Checker<'_> {
     fn condition(&mut self, cond: &Expr) {
         let ty = self.expr(cond);
         if !ty.is_integer() && ty != Type::None {
-            self.error(cond.span, format!("Invalid condition: expected an integer or boolean, got {ty}"));
+            self.error(
+                cond.span,
+                format!("Invalid condition: expected an integer or boolean, got {ty}"),
+            );
         }
     }
 
@@ -323,18 +402,30 @@ impl Checker<'_> {
                     let value_ty = self.expr(value);
                     self.integer_operand(value, &value_ty, "compound assignment");
                     if self.var_type(name).is_none() {
-                        self.error(target.span, format!("Undefined or undeclared variable: ${name}"));
+                        self.error(
+                            target.span,
+                            format!("Undefined or undeclared variable: ${name}"),
+                        );
                     }
                     Type::I64
                 } else {
                     let ty = self.expr(value);
-                    if ty == Type::None && self.report && !matches!(value.kind, ExprKind::Map { .. }) {
-                        self.error(value.span, "Value has no type: it cannot be assigned to a variable");
+                    if ty == Type::None
+                        && self.report
+                        && !matches!(value.kind, ExprKind::Map { .. })
+                    {
+                        self.error(
+                            value.span,
+                            "Value has no type: it cannot be assigned to a variable",
+                        );
                     }
                     ty
                 };
                 if ty == Type::Args {
-                    self.error(value.span, "args cannot be assigned to a variable; assign one of its fields");
+                    self.error(
+                        value.span,
+                        "args cannot be assigned to a variable; assign one of its fields",
+                    );
                 }
                 self.assign_var(name, ty.clone(), target.span);
                 self.set_type(target, self.var_type(name).unwrap_or(ty));
@@ -348,7 +439,9 @@ impl Checker<'_> {
                 }
                 self.assign_map_keys(name, key_types, target.span);
                 let value_kind = match (&value.kind, op) {
-                    (ExprKind::Call { name: f, args, .. }, None) if builtins::AGGREGATIONS.contains(&f.as_str()) => {
+                    (ExprKind::Call { name: f, args, .. }, None)
+                        if builtins::AGGREGATIONS.contains(&f.as_str()) =>
+                    {
                         self.aggregation(f, args, value)
                     }
                     _ => {
@@ -358,7 +451,10 @@ impl Checker<'_> {
                             Some(MapValue::Plain(Type::I64))
                         } else if ty == Type::None || ty == Type::Args {
                             if self.report {
-                                self.error(value.span, "Value has no type: it cannot be stored in a map");
+                                self.error(
+                                    value.span,
+                                    "Value has no type: it cannot be stored in a map",
+                                );
                             }
                             None
                         } else if !is_storable(&ty) {
@@ -372,7 +468,11 @@ impl Checker<'_> {
                 if let Some(value_kind) = value_kind {
                     self.assign_map_value(name, value_kind, span);
                 }
-                let read = self.typed.map(name).map(|(_, m)| m.value.read_type()).unwrap_or(Type::None);
+                let read = self
+                    .typed
+                    .map(name)
+                    .map(|(_, m)| m.value.read_type())
+                    .unwrap_or(Type::None);
                 self.set_type(target, read);
             }
             _ => {
@@ -384,7 +484,10 @@ impl Checker<'_> {
 
     fn integer_operand(&mut self, expr: &Expr, ty: &Type, what: &str) {
         if !ty.is_integer() && *ty != Type::None {
-            self.error(expr.span, format!("{what} needs an integer operand ({ty} supplied)"));
+            self.error(
+                expr.span,
+                format!("{what} needs an integer operand ({ty} supplied)"),
+            );
         }
     }
 
@@ -408,24 +511,32 @@ impl Checker<'_> {
             "hist" => {
                 let bits = match args.get(1) {
                     None => 0,
-                    Some(arg) => match arg.as_int() {
-                        Some(b) if b <= 5 => b as u8,
-                        _ => {
-                            self.error(arg.span, "hist: the second argument must be an integer literal from 0 to 5");
-                            0
+                    Some(arg) => {
+                        match arg.as_int() {
+                            Some(b) if b <= 5 => b as u8,
+                            _ => {
+                                self.error(arg.span, "hist: the second argument must be an integer literal from 0 to 5");
+                                0
+                            }
                         }
-                    },
+                    }
                 };
                 MapValue::Hist { bits }
             }
             "lhist" => {
                 let consts: Vec<Option<i64>> = args[1..].iter().map(|a| self.constant(a)).collect();
                 let (Some(min), Some(max), Some(step)) = (consts[0], consts[1], consts[2]) else {
-                    self.error(call.span, "lhist() min, max and step must be integer literals");
+                    self.error(
+                        call.span,
+                        "lhist() min, max and step must be integer literals",
+                    );
                     return None;
                 };
                 if step <= 0 || max <= min || (max - min) / step > 1000 {
-                    self.error(call.span, "lhist(): invalid range: need min < max, step > 0 and at most 1000 buckets");
+                    self.error(
+                        call.span,
+                        "lhist(): invalid range: need min < max, step > 0 and at most 1000 buckets",
+                    );
                     return None;
                 }
                 MapValue::Lhist { min, max, step }
@@ -437,14 +548,19 @@ impl Checker<'_> {
     fn constant(&self, expr: &Expr) -> Option<i64> {
         match &expr.kind {
             ExprKind::Int { value, .. } => i64::try_from(*value).ok(),
-            ExprKind::Unary { op: UnaryOp::Neg, expr } => self.constant(expr).map(|v| -v),
+            ExprKind::Unary {
+                op: UnaryOp::Neg,
+                expr,
+            } => self.constant(expr).map(|v| -v),
             ExprKind::Positional(n) => self.options.positional.get(*n as usize - 1)?.parse().ok(),
             _ => None,
         }
     }
 
     fn check_arity(&mut self, name: &str, given: usize, span: Span) -> bool {
-        let Some((min, max)) = builtins::arity(name) else { return true };
+        let Some((min, max)) = builtins::arity(name) else {
+            return true;
+        };
         if given < min || given > max {
             let want = if min == max {
                 match min {
@@ -463,11 +579,19 @@ impl Checker<'_> {
 
     fn type_name(&mut self, ty: &ast::TypeName) -> Option<Type> {
         let base = match &ty.base {
-            BaseType::Int { bits, signed } => Type::Int { bytes: bits / 8, signed: *signed },
+            BaseType::Int { bits, signed } => Type::Int {
+                bytes: bits / 8,
+                signed: *signed,
+            },
             BaseType::Bool => Type::Bool,
-            BaseType::String => Type::Str(ty.array_len.unwrap_or(self.options.max_strlen as u64) as u32),
+            BaseType::String => {
+                Type::Str(ty.array_len.unwrap_or(self.options.max_strlen as u64) as u32)
+            }
             BaseType::Struct(name) | BaseType::Union(name) => Type::Record(name.clone()),
-            BaseType::Void => Type::Int { bytes: 1, signed: false },
+            BaseType::Void => Type::Int {
+                bytes: 1,
+                signed: false,
+            },
             BaseType::Enum(_) => Type::I64,
             BaseType::Named(name) => match c_integer(name) {
                 Some(t) => t,
@@ -480,12 +604,18 @@ impl Checker<'_> {
         if ty.pointer_depth > 0 {
             let mut t = base;
             for _ in 0..ty.pointer_depth {
-                t = Type::Ptr { pointee: Box::new(t), user: false };
+                t = Type::Ptr {
+                    pointee: Box::new(t),
+                    user: false,
+                };
             }
             return Some(t);
         }
         if matches!(base, Type::Record(_)) {
-            self.error(ty.span, format!("Cannot cast to {}: cast to a pointer instead", ty.display()));
+            self.error(
+                ty.span,
+                format!("Cannot cast to {}: cast to a pointer instead", ty.display()),
+            );
             return None;
         }
         Some(base)
@@ -499,15 +629,25 @@ impl Checker<'_> {
     fn expr_inner(&mut self, expr: &Expr) -> Type {
         match &expr.kind {
             ExprKind::Int { value, .. } => {
-                if *value > i64::MAX as u64 { Type::U64 } else { Type::I64 }
+                if *value > i64::MAX as u64 {
+                    Type::U64
+                } else {
+                    Type::I64
+                }
             }
-            ExprKind::Char(_) => Type::Int { bytes: 1, signed: true },
+            ExprKind::Char(_) => Type::Int {
+                bytes: 1,
+                signed: true,
+            },
             ExprKind::Str(s) => Type::Str(s.len() as u32 + 1),
             ExprKind::Bool(_) => Type::Bool,
             ExprKind::Var(name) => match self.var_type(name) {
                 Some(ty) => ty,
                 None => {
-                    self.error(expr.span, format!("Undefined or undeclared variable: ${name}"));
+                    self.error(
+                        expr.span,
+                        format!("Undefined or undeclared variable: ${name}"),
+                    );
                     Type::None
                 }
             },
@@ -527,26 +667,49 @@ impl Checker<'_> {
                 }
             }
             ExprKind::Ident(name) => self.identifier(name, expr.span),
-            ExprKind::Positional(n) => match self.options.positional.get((*n as usize).wrapping_sub(1)) {
-                Some(p) if p.parse::<i64>().is_ok() || p.starts_with("0x") => Type::I64,
-                Some(p) => Type::Str(p.len() as u32 + 1),
-                None => Type::I64,
-            },
+            ExprKind::Positional(n) => {
+                match self.options.positional.get((*n as usize).wrapping_sub(1)) {
+                    Some(p) if p.parse::<i64>().is_ok() || p.starts_with("0x") => Type::I64,
+                    Some(p) => Type::Str(p.len() as u32 + 1),
+                    None => Type::I64,
+                }
+            }
             ExprKind::PositionalCount => Type::I64,
-            ExprKind::Call { name, name_span, args } => self.call(name, *name_span, args, expr),
+            ExprKind::Call {
+                name,
+                name_span,
+                args,
+            } => self.call(name, *name_span, args, expr),
             ExprKind::Binary { op, lhs, rhs } => {
                 let (l, r) = (self.expr(lhs), self.expr(rhs));
                 if matches!(l, Type::Str(_)) || matches!(r, Type::Str(_)) {
-                    if !matches!((&l, &r), (Type::Str(_), Type::Str(_))) || !matches!(op, BinaryOp::Eq | BinaryOp::Ne) {
-                        if l != Type::None && r != Type::None {
-                            self.error(expr.span, format!("Type mismatch for '{}': comparing '{l}' with '{r}'", op.as_str()));
-                        }
+                    if (!matches!((&l, &r), (Type::Str(_), Type::Str(_)))
+                        || !matches!(op, BinaryOp::Eq | BinaryOp::Ne))
+                        && l != Type::None
+                        && r != Type::None
+                    {
+                        self.error(
+                            expr.span,
+                            format!(
+                                "Type mismatch for '{}': comparing '{l}' with '{r}'",
+                                op.as_str()
+                            ),
+                        );
                     }
                     return Type::U64;
                 }
                 for (side, ty) in [(lhs, &l), (rhs, &r)] {
-                    if !ty.is_integer() && *ty != Type::None && !matches!(ty, Type::Probe | Type::Username) {
-                        self.error(side.span, format!("The {} operator can not be used on expressions of type {ty}", op.as_str()));
+                    if !ty.is_integer()
+                        && *ty != Type::None
+                        && !matches!(ty, Type::Probe | Type::Username)
+                    {
+                        self.error(
+                            side.span,
+                            format!(
+                                "The {} operator can not be used on expressions of type {ty}",
+                                op.as_str()
+                            ),
+                        );
                     }
                 }
                 if op.is_comparison() || op.is_logical() {
@@ -554,7 +717,10 @@ impl Checker<'_> {
                 } else if let (Type::Ptr { .. }, BinaryOp::Add | BinaryOp::Sub) = (&l, op) {
                     l
                 } else {
-                    Type::Int { bytes: 8, signed: l.is_signed() || r.is_signed() }
+                    Type::Int {
+                        bytes: 8,
+                        signed: l.is_signed() || r.is_signed(),
+                    }
                 }
             }
             ExprKind::Unary { op, expr: inner } => {
@@ -574,7 +740,10 @@ impl Checker<'_> {
                         }
                     },
                     UnaryOp::AddrOf => {
-                        self.error(expr.span, "The address-of operator is not supported by scry yet");
+                        self.error(
+                            expr.span,
+                            "The address-of operator is not supported by scry yet",
+                        );
                         Type::None
                     }
                 }
@@ -583,7 +752,10 @@ impl Checker<'_> {
                 match &target.kind {
                     ExprKind::Var(name) => {
                         if self.var_type(name).is_none() {
-                            self.error(target.span, format!("Undefined or undeclared variable: ${name}"));
+                            self.error(
+                                target.span,
+                                format!("Undefined or undeclared variable: ${name}"),
+                            );
                         }
                         self.expr(target);
                     }
@@ -599,13 +771,23 @@ impl Checker<'_> {
             }
             ExprKind::Cast { ty, expr: inner } => {
                 let from = self.expr(inner);
-                let Some(to) = self.type_name(ty) else { return Type::None };
+                let Some(to) = self.type_name(ty) else {
+                    return Type::None;
+                };
                 if !from.is_integer() && from != Type::None && !matches!(to, Type::Ptr { .. }) {
-                    self.error(expr.span, format!("Cannot cast from \"{from}\" to \"{to}\""));
+                    self.error(
+                        expr.span,
+                        format!("Cannot cast from \"{from}\" to \"{to}\""),
+                    );
                 }
                 to
             }
-            ExprKind::Field { expr: base, field, field_span, .. } => {
+            ExprKind::Field {
+                expr: base,
+                field,
+                field_span,
+                ..
+            } => {
                 let base_ty = self.expr(base);
                 match base_ty {
                     Type::Args => self.args_field(expr, field, *field_span),
@@ -622,7 +804,12 @@ impl Checker<'_> {
                         Type::None
                     }
                     other => {
-                        self.error(expr.span, format!("Can not access field '{field}' on expression of type '{other}'"));
+                        self.error(
+                            expr.span,
+                            format!(
+                                "Can not access field '{field}' on expression of type '{other}'"
+                            ),
+                        );
                         Type::None
                     }
                 }
@@ -631,17 +818,27 @@ impl Checker<'_> {
                 let base_ty = self.expr(base);
                 let index_ty = self.expr(index);
                 self.integer_operand(index, &index_ty, "an index");
-                if let Some(fields) = self.typed.args_fields.get(&base.id.0) {
-                    if let Some(FieldKind::IntArray { elem_size, signed, len }) = fields.first().map(|f| f.kind.clone()) {
-                        if let Some(i) = self.constant(index) {
-                            if i < 0 || i >= len as i64 {
-                                self.error(index.span, format!("Index {i} is out of bounds for array of size {len}"));
-                            }
-                        } else {
-                            self.error(index.span, "Array index must be a constant");
+                if let Some(fields) = self.typed.args_fields.get(&base.id.0)
+                    && let Some(FieldKind::IntArray {
+                        elem_size,
+                        signed,
+                        len,
+                    }) = fields.first().map(|f| f.kind.clone())
+                {
+                    if let Some(i) = self.constant(index) {
+                        if i < 0 || i >= len as i64 {
+                            self.error(
+                                index.span,
+                                format!("Index {i} is out of bounds for array of size {len}"),
+                            );
                         }
-                        return Type::Int { bytes: elem_size.min(8) as u8, signed };
+                    } else {
+                        self.error(index.span, "Array index must be a constant");
                     }
+                    return Type::Int {
+                        bytes: elem_size.min(8) as u8,
+                        signed,
+                    };
                 }
                 match base_ty {
                     Type::Ptr { pointee, .. } if pointee.is_scalar() => *pointee,
@@ -660,13 +857,22 @@ impl Checker<'_> {
                 Type::Tuple(elems) => match elems.get(*index as usize) {
                     Some(t) => t.clone(),
                     None => {
-                        self.error(expr.span, format!("Invalid tuple index: {index}. Found {} elements in tuple.", elems.len()));
+                        self.error(
+                            expr.span,
+                            format!(
+                                "Invalid tuple index: {index}. Found {} elements in tuple.",
+                                elems.len()
+                            ),
+                        );
                         Type::None
                     }
                 },
                 Type::None => Type::None,
                 other => {
-                    self.error(expr.span, format!("Can not access index '{index}' on expression of type '{other}'"));
+                    self.error(
+                        expr.span,
+                        format!("Can not access index '{index}' on expression of type '{other}'"),
+                    );
                     Type::None
                 }
             },
@@ -679,7 +885,11 @@ impl Checker<'_> {
                 }
                 Type::Tuple(types)
             }
-            ExprKind::Ternary { cond, then, otherwise } => {
+            ExprKind::Ternary {
+                cond,
+                then,
+                otherwise,
+            } => {
                 self.condition(cond);
                 let a = match then {
                     Some(then) => self.expr(then),
@@ -689,7 +899,12 @@ impl Checker<'_> {
                 match Type::unify(&a, &b) {
                     Some(t) => t,
                     None => {
-                        self.error(expr.span, format!("Ternary operator branches have different types: '{a}' and '{b}'"));
+                        self.error(
+                            expr.span,
+                            format!(
+                                "Ternary operator branches have different types: '{a}' and '{b}'"
+                            ),
+                        );
                         Type::None
                     }
                 }
@@ -706,7 +921,10 @@ impl Checker<'_> {
                 Type::U64
             }
             ExprKind::Offsetof { .. } => {
-                self.error(expr.span, "offsetof() needs BTF struct support, which scry does not have yet");
+                self.error(
+                    expr.span,
+                    "offsetof() needs BTF struct support, which scry does not have yet",
+                );
                 Type::None
             }
         }
@@ -720,15 +938,24 @@ impl Checker<'_> {
         let info = &self.probes[self.probe];
         match name {
             "args" if !info.has_tracepoints() => {
-                self.error(span, "The args builtin can only be used with tracepoint probes here");
+                self.error(
+                    span,
+                    "The args builtin can only be used with tracepoint probes here",
+                );
                 Type::None
             }
             "retval" | "func" => {
-                self.error(span, format!("The {name} builtin can not be used with these probes"));
+                self.error(
+                    span,
+                    format!("The {name} builtin can not be used with these probes"),
+                );
                 Type::None
             }
             n if n.starts_with("arg") && n != "args" && !info.has_raw_args() => {
-                self.error(span, format!("The {n} builtin can only be used with rawtracepoint probes here"));
+                self.error(
+                    span,
+                    format!("The {n} builtin can only be used with rawtracepoint probes here"),
+                );
                 Type::None
             }
             "cpid" | "username" | "numaid" | "ncpus" | "jiffies" => ty,
@@ -761,11 +988,16 @@ impl Checker<'_> {
                 }
             }
         }
-        let Some(first) = found.first().cloned() else { return Type::None };
+        let Some(first) = found.first().cloned() else {
+            return Type::None;
+        };
         let ty = field_type(&first, self.options.max_strlen);
         for other in &found[1..] {
             if field_type(other, self.options.max_strlen) != ty && ty.storage_size() != 8 {
-                self.error(span, format!("Field '{field}' has different types in the tracepoints of this probe"));
+                self.error(
+                    span,
+                    format!("Field '{field}' has different types in the tracepoints of this probe"),
+                );
             }
         }
         if self.typed.args_fields.insert(expr.id.0, found).is_none() {
@@ -779,7 +1011,10 @@ impl Checker<'_> {
             for arg in args {
                 self.expr(arg);
             }
-            self.error(call.span, format!("{name}() should be directly assigned to a map"));
+            self.error(
+                call.span,
+                format!("{name}() should be directly assigned to a map"),
+            );
             return Type::None;
         }
         if builtins::arity(name).is_none() {
@@ -787,8 +1022,9 @@ impl Checker<'_> {
                 self.expr(arg);
             }
             let message = match name {
-                "kstack" | "ustack" | "kaddr" | "uaddr" | "cgroup_path" | "path" | "reg" | "macaddr" | "override"
-                | "offsetof" | "skboutput" | "cgroupid" | "pton" | "strerror" => {
+                "kstack" | "ustack" | "kaddr" | "uaddr" | "cgroup_path" | "path" | "reg"
+                | "macaddr" | "override" | "offsetof" | "skboutput" | "cgroupid" | "pton"
+                | "strerror" => {
                     format!("{name}() is not supported by scry yet")
                 }
                 _ => format!("Unknown function: {name}"),
@@ -803,34 +1039,38 @@ impl Checker<'_> {
             return Type::None;
         }
         if builtins::is_unsafe(name) && !self.options.unsafe_ok {
-            self.error(call.span, format!("{name}() is an unsafe function being used in safe mode"));
+            self.error(
+                call.span,
+                format!("{name}() is an unsafe function being used in safe mode"),
+            );
         }
         // Whole-map arguments.
-        if matches!(name, "print" | "clear" | "zero" | "len" | "has_key" | "delete") {
-            if let Some(first) = args.first() {
-                if let ExprKind::Map { name: map, keys } = &first.kind {
-                    let known = self.typed.map(map).is_some();
-                    if keys.is_empty() || name == "delete" && keys.is_empty() {
-                        if !known {
-                            self.error(first.span, format!("Undefined map: {}", map_label(map)));
-                        }
-                        if name == "print" && args.len() == 1 && known {
-                            let map_keys = self.typed.map(map).map(|(_, m)| m.keys.len()).unwrap_or(0);
-                            let _ = map_keys;
-                        }
-                        for key in keys {
-                            self.expr(key);
-                        }
-                        self.set_type(first, Type::None);
-                        for arg in &args[1..] {
-                            self.expr(arg);
-                        }
-                        return match name {
-                            "len" | "has_key" => Type::U64,
-                            _ => Type::None,
-                        };
-                    }
+        if matches!(
+            name,
+            "print" | "clear" | "zero" | "len" | "has_key" | "delete"
+        ) && let Some(first) = args.first()
+            && let ExprKind::Map { name: map, keys } = &first.kind
+        {
+            let known = self.typed.map(map).is_some();
+            if keys.is_empty() || name == "delete" && keys.is_empty() {
+                if !known {
+                    self.error(first.span, format!("Undefined map: {}", map_label(map)));
                 }
+                if name == "print" && args.len() == 1 && known {
+                    let map_keys = self.typed.map(map).map(|(_, m)| m.keys.len()).unwrap_or(0);
+                    let _ = map_keys;
+                }
+                for key in keys {
+                    self.expr(key);
+                }
+                self.set_type(first, Type::None);
+                for arg in &args[1..] {
+                    self.expr(arg);
+                }
+                return match name {
+                    "len" | "has_key" => Type::U64,
+                    _ => Type::None,
+                };
             }
         }
         let types: Vec<Type> = args.iter().map(|a| self.expr(a)).collect();
@@ -841,7 +1081,10 @@ impl Checker<'_> {
             }
             "print" => {
                 if args.len() > 1 {
-                    self.error(call.span, "print() with top and div arguments needs a map as its first argument");
+                    self.error(
+                        call.span,
+                        "print() with top and div arguments needs a map as its first argument",
+                    );
                 }
                 Type::None
             }
@@ -857,12 +1100,18 @@ impl Checker<'_> {
             }
             "delete" => {
                 if !matches!(args[0].kind, ExprKind::Map { .. }) {
-                    self.error(args[0].span, "delete() expects a map element argument, such as @m[key]");
+                    self.error(
+                        args[0].span,
+                        "delete() expects a map element argument, such as @m[key]",
+                    );
                 }
                 Type::None
             }
             "has_key" => {
-                self.error(args[0].span, "has_key() expects a map as its first argument");
+                self.error(
+                    args[0].span,
+                    "has_key() expects a map as its first argument",
+                );
                 Type::U64
             }
             "str" => {
@@ -876,7 +1125,10 @@ impl Checker<'_> {
                 match &types[0] {
                     Type::Ptr { .. } | Type::Int { .. } | Type::None => {}
                     Type::Str(n) => return Type::Str(*n),
-                    other => self.error(args[0].span, format!("str() expects a pointer or integer argument ({other} supplied)")),
+                    other => self.error(
+                        args[0].span,
+                        format!("str() expects a pointer or integer argument ({other} supplied)"),
+                    ),
                 }
                 Type::Str(size)
             }
@@ -884,7 +1136,10 @@ impl Checker<'_> {
                 let size = match args.get(1).map(|n| self.constant(n)) {
                     Some(Some(n)) if n > 0 => (n as u32).min(self.options.max_strlen),
                     Some(_) => {
-                        self.error(args[1].span, "buf(): the length must be a positive integer literal in scry");
+                        self.error(
+                            args[1].span,
+                            "buf(): the length must be a positive integer literal in scry",
+                        );
                         return Type::None;
                     }
                     None => match &types[0] {
@@ -901,10 +1156,10 @@ impl Checker<'_> {
             "usym" => Type::Usym,
             "ntop" => Type::Inet,
             "time" => {
-                if let Some(arg) = args.first() {
-                    if arg.as_str().is_none() {
-                        self.error(arg.span, "time() expects a string literal format");
-                    }
+                if let Some(arg) = args.first()
+                    && arg.as_str().is_none()
+                {
+                    self.error(arg.span, "time() expects a string literal format");
                 }
                 Type::None
             }
@@ -919,7 +1174,10 @@ impl Checker<'_> {
             "strncmp" => {
                 for (arg, ty) in args[..2].iter().zip(&types) {
                     if !matches!(ty, Type::Str(_)) {
-                        self.error(arg.span, format!("strncmp() expects string arguments ({ty} supplied)"));
+                        self.error(
+                            arg.span,
+                            format!("strncmp() expects string arguments ({ty} supplied)"),
+                        );
                     }
                 }
                 Type::U64
@@ -936,7 +1194,10 @@ impl Checker<'_> {
 
     fn check_format(&mut self, name: &str, args: &[Expr], types: &[Type]) {
         let Some(fmt) = args[0].as_str() else {
-            self.error(args[0].span, format!("{name}() requires a string literal as its first argument"));
+            self.error(
+                args[0].span,
+                format!("{name}() requires a string literal as its first argument"),
+            );
             return;
         };
         let format = match scry_output::parse_format(fmt) {
@@ -963,7 +1224,8 @@ impl Checker<'_> {
             let class = spec.conversion.arg_class();
             let ok = match class {
                 scry_output::ArgClass::Integer => {
-                    ty.is_integer() || matches!(ty, Type::Probe | Type::Username | Type::Ksym | Type::Usym)
+                    ty.is_integer()
+                        || matches!(ty, Type::Probe | Type::Username | Type::Ksym | Type::Usym)
                 }
                 scry_output::ArgClass::Buffer => matches!(ty, Type::Buf(_) | Type::Str(_)),
                 scry_output::ArgClass::Any => true,
@@ -1001,7 +1263,9 @@ fn c_integer(name: &str) -> Option<Type> {
         "int" | "__s32" | "s32" | "pid_t" => (4, true),
         "unsigned int" | "unsigned" | "__u32" | "u32" | "uid_t" | "gid_t" => (4, false),
         "long" | "long long" | "__s64" | "s64" | "ssize_t" | "loff_t" => (8, true),
-        "unsigned long" | "unsigned long long" | "__u64" | "u64" | "size_t" | "uintptr_t" => (8, false),
+        "unsigned long" | "unsigned long long" | "__u64" | "u64" | "size_t" | "uintptr_t" => {
+            (8, false)
+        }
         _ => return None,
     };
     Some(Type::Int { bytes, signed })
@@ -1010,15 +1274,30 @@ fn c_integer(name: &str) -> Option<Type> {
 /// The type of a tracepoint field.
 pub fn field_type(field: &Field, max_strlen: u32) -> Type {
     match &field.kind {
-        FieldKind::Int { signed } => Type::Int { bytes: field.size.clamp(1, 8).next_power_of_two() as u8, signed: *signed },
-        FieldKind::Pointer { char: true, user } => Type::Ptr { pointee: Box::new(Type::Int { bytes: 1, signed: true }), user: *user },
-        FieldKind::Pointer { char: false, user } => Type::Ptr { pointee: Box::new(Type::U64), user: *user },
+        FieldKind::Int { signed } => Type::Int {
+            bytes: field.size.clamp(1, 8).next_power_of_two() as u8,
+            signed: *signed,
+        },
+        FieldKind::Pointer { char: true, user } => Type::Ptr {
+            pointee: Box::new(Type::Int {
+                bytes: 1,
+                signed: true,
+            }),
+            user: *user,
+        },
+        FieldKind::Pointer { char: false, user } => Type::Ptr {
+            pointee: Box::new(Type::U64),
+            user: *user,
+        },
         FieldKind::CharArray => Type::Str(field.size),
         FieldKind::DataLocString => Type::Str(max_strlen),
         FieldKind::IntArray { .. } => Type::None,
         FieldKind::Other => {
             if matches!(field.size, 1 | 2 | 4 | 8) {
-                Type::Int { bytes: field.size as u8, signed: false }
+                Type::Int {
+                    bytes: field.size as u8,
+                    signed: false,
+                }
             } else {
                 Type::None
             }

@@ -34,7 +34,11 @@ pub enum FieldKind {
     /// A fixed `char[N]` array: a string.
     CharArray,
     /// An array of integers (`u8 addr[16]`, `u32 args[6]`).
-    IntArray { elem_size: u32, len: u32, signed: bool },
+    IntArray {
+        elem_size: u32,
+        len: u32,
+        signed: bool,
+    },
     /// `__data_loc char[]`: a 32-bit (length << 16 | offset) locator of a string in the record.
     DataLocString,
     /// Anything else: read as raw bytes.
@@ -53,7 +57,9 @@ pub trait KernelInfo {
     fn has_fentry(&self) -> bool;
     /// Whether raw tracepoint `name` exists.
     fn has_raw_tracepoint(&self, name: &str) -> bool {
-        self.tracepoints().map(|tps| tps.iter().any(|(_, e)| e == name)).unwrap_or(false)
+        self.tracepoints()
+            .map(|tps| tps.iter().any(|(_, e)| e == name))
+            .unwrap_or(false)
     }
 }
 
@@ -67,7 +73,11 @@ pub struct StaticKernel {
 
 impl KernelInfo for StaticKernel {
     fn tracepoints(&self) -> Result<Vec<(String, String)>, String> {
-        Ok(self.formats.iter().map(|f| (f.category.clone(), f.name.clone())).collect())
+        Ok(self
+            .formats
+            .iter()
+            .map(|f| (f.category.clone(), f.name.clone()))
+            .collect())
     }
     fn tracepoint_format(&self, category: &str, event: &str) -> Result<TracepointFormat, String> {
         self.formats
@@ -99,7 +109,10 @@ impl StaticKernel {
             c_type: "const char *".into(),
             offset,
             size: 8,
-            kind: FieldKind::Pointer { char: true, user: true },
+            kind: FieldKind::Pointer {
+                char: true,
+                user: true,
+            },
         };
         let tp = |category: &str, name: &str, fields| TracepointFormat {
             category: category.into(),
@@ -109,34 +122,95 @@ impl StaticKernel {
         };
         StaticKernel {
             formats: vec![
-                tp("syscalls", "sys_enter_openat", vec![
-                    int("__syscall_nr", 8, 4, true),
-                    int("dfd", 16, 8, true),
-                    ptr("filename", 24),
-                    int("flags", 32, 8, true),
-                    int("mode", 40, 8, false),
-                ]),
-                tp("syscalls", "sys_exit_openat", vec![int("__syscall_nr", 8, 4, true), int("ret", 16, 8, true)]),
-                tp("syscalls", "sys_enter_read", vec![
-                    int("__syscall_nr", 8, 4, true),
-                    int("fd", 16, 8, false),
-                    Field { name: "buf".into(), c_type: "char *".into(), offset: 24, size: 8, kind: FieldKind::Pointer { char: true, user: true } },
-                    int("count", 32, 8, false),
-                ]),
-                tp("syscalls", "sys_exit_read", vec![int("__syscall_nr", 8, 4, true), int("ret", 16, 8, true)]),
-                tp("raw_syscalls", "sys_enter", vec![
-                    int("id", 8, 8, true),
-                    Field { name: "args".into(), c_type: "unsigned long[6]".into(), offset: 16, size: 48, kind: FieldKind::IntArray { elem_size: 8, len: 6, signed: false } },
-                ]),
-                tp("block", "block_rq_issue", vec![
-                    int("dev", 8, 4, false),
-                    int("sector", 16, 8, false),
-                    int("nr_sector", 24, 4, false),
-                    int("bytes", 28, 4, false),
-                    Field { name: "rwbs".into(), c_type: "char[10]".into(), offset: 32, size: 10, kind: FieldKind::CharArray },
-                    Field { name: "comm".into(), c_type: "char[16]".into(), offset: 42, size: 16, kind: FieldKind::CharArray },
-                    Field { name: "cmd".into(), c_type: "__data_loc char[]".into(), offset: 60, size: 4, kind: FieldKind::DataLocString },
-                ]),
+                tp(
+                    "syscalls",
+                    "sys_enter_openat",
+                    vec![
+                        int("__syscall_nr", 8, 4, true),
+                        int("dfd", 16, 8, true),
+                        ptr("filename", 24),
+                        int("flags", 32, 8, true),
+                        int("mode", 40, 8, false),
+                    ],
+                ),
+                tp(
+                    "syscalls",
+                    "sys_exit_openat",
+                    vec![int("__syscall_nr", 8, 4, true), int("ret", 16, 8, true)],
+                ),
+                tp(
+                    "syscalls",
+                    "sys_enter_read",
+                    vec![
+                        int("__syscall_nr", 8, 4, true),
+                        int("fd", 16, 8, false),
+                        Field {
+                            name: "buf".into(),
+                            c_type: "char *".into(),
+                            offset: 24,
+                            size: 8,
+                            kind: FieldKind::Pointer {
+                                char: true,
+                                user: true,
+                            },
+                        },
+                        int("count", 32, 8, false),
+                    ],
+                ),
+                tp(
+                    "syscalls",
+                    "sys_exit_read",
+                    vec![int("__syscall_nr", 8, 4, true), int("ret", 16, 8, true)],
+                ),
+                tp(
+                    "raw_syscalls",
+                    "sys_enter",
+                    vec![
+                        int("id", 8, 8, true),
+                        Field {
+                            name: "args".into(),
+                            c_type: "unsigned long[6]".into(),
+                            offset: 16,
+                            size: 48,
+                            kind: FieldKind::IntArray {
+                                elem_size: 8,
+                                len: 6,
+                                signed: false,
+                            },
+                        },
+                    ],
+                ),
+                tp(
+                    "block",
+                    "block_rq_issue",
+                    vec![
+                        int("dev", 8, 4, false),
+                        int("sector", 16, 8, false),
+                        int("nr_sector", 24, 4, false),
+                        int("bytes", 28, 4, false),
+                        Field {
+                            name: "rwbs".into(),
+                            c_type: "char[10]".into(),
+                            offset: 32,
+                            size: 10,
+                            kind: FieldKind::CharArray,
+                        },
+                        Field {
+                            name: "comm".into(),
+                            c_type: "char[16]".into(),
+                            offset: 42,
+                            size: 16,
+                            kind: FieldKind::CharArray,
+                        },
+                        Field {
+                            name: "cmd".into(),
+                            c_type: "__data_loc char[]".into(),
+                            offset: 60,
+                            size: 4,
+                            kind: FieldKind::DataLocString,
+                        },
+                    ],
+                ),
                 tp("block", "block_rq_insert", vec![int("dev", 8, 4, false)]),
             ],
             kprobes: false,

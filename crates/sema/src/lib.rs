@@ -36,7 +36,11 @@ pub struct Options {
 
 impl Default for Options {
     fn default() -> Self {
-        Options { positional: Vec::new(), max_strlen: 1024, unsafe_ok: false }
+        Options {
+            positional: Vec::new(),
+            max_strlen: 1024,
+            unsafe_ok: false,
+        }
     }
 }
 
@@ -68,5 +72,10 @@ pub fn analyse(
     if diagnostics.has_errors() {
         return None;
     }
-    Some(Analysis { probes, typed, positional: options.positional.clone(), positional_count: options.positional.len() })
+    Some(Analysis {
+        probes,
+        typed,
+        positional: options.positional.clone(),
+        positional_count: options.positional.len(),
+    })
 }

@@ -42,8 +42,14 @@ pub enum Type {
 }
 
 impl Type {
-    pub const U64: Type = Type::Int { bytes: 8, signed: false };
-    pub const I64: Type = Type::Int { bytes: 8, signed: true };
+    pub const U64: Type = Type::Int {
+        bytes: 8,
+        signed: false,
+    };
+    pub const I64: Type = Type::Int {
+        bytes: 8,
+        signed: true,
+    };
 
     /// Bytes this type occupies in maps, records and scratch memory.
     pub fn storage_size(&self) -> u32 {
@@ -74,7 +80,13 @@ impl Type {
     pub fn is_scalar(&self) -> bool {
         matches!(
             self,
-            Type::Int { .. } | Type::Bool | Type::Probe | Type::Username | Type::Ksym | Type::Usym | Type::Ptr { .. }
+            Type::Int { .. }
+                | Type::Bool
+                | Type::Probe
+                | Type::Username
+                | Type::Ksym
+                | Type::Usym
+                | Type::Ptr { .. }
         )
     }
 
@@ -91,9 +103,19 @@ impl Type {
     pub fn unify(a: &Type, b: &Type) -> Option<Type> {
         Some(match (a, b) {
             (Type::None, other) | (other, Type::None) => other.clone(),
-            (Type::Int { bytes: x, signed: s }, Type::Int { bytes: y, signed: t }) => {
-                Type::Int { bytes: (*x).max(*y), signed: *s || *t }
-            }
+            (
+                Type::Int {
+                    bytes: x,
+                    signed: s,
+                },
+                Type::Int {
+                    bytes: y,
+                    signed: t,
+                },
+            ) => Type::Int {
+                bytes: (*x).max(*y),
+                signed: *s || *t,
+            },
             (Type::Bool, Type::Int { .. }) | (Type::Int { .. }, Type::Bool) => Type::I64,
             (Type::Str(x), Type::Str(y)) => Type::Str((*x).max(*y)),
             (Type::Buf(x), Type::Buf(y)) => Type::Buf((*x).max(*y)),
@@ -104,7 +126,9 @@ impl Type {
                 }
                 Type::Tuple(elems)
             }
-            (Type::Ptr { .. }, Type::Int { .. }) | (Type::Int { .. }, Type::Ptr { .. }) => Type::U64,
+            (Type::Ptr { .. }, Type::Int { .. }) | (Type::Int { .. }, Type::Ptr { .. }) => {
+                Type::U64
+            }
             (x, y) if x == y => x.clone(),
             _ => return None,
         })
@@ -116,7 +140,12 @@ impl fmt::Display for Type {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Type::None => write!(f, "none"),
-            Type::Int { bytes, signed } => write!(f, "{}int{}", if *signed { "" } else { "u" }, *bytes as u32 * 8),
+            Type::Int { bytes, signed } => write!(
+                f,
+                "{}int{}",
+                if *signed { "" } else { "u" },
+                *bytes as u32 * 8
+            ),
             Type::Bool => write!(f, "bool"),
             Type::Str(n) => write!(f, "string[{n}]"),
             Type::Buf(n) => write!(f, "buffer[{n}]"),
@@ -157,10 +186,22 @@ mod tests {
 
     #[test]
     fn unification() {
-        assert_eq!(Type::unify(&Type::Str(4), &Type::Str(16)), Some(Type::Str(16)));
         assert_eq!(
-            Type::unify(&Type::Int { bytes: 4, signed: false }, &Type::I64),
-            Some(Type::Int { bytes: 8, signed: true })
+            Type::unify(&Type::Str(4), &Type::Str(16)),
+            Some(Type::Str(16))
+        );
+        assert_eq!(
+            Type::unify(
+                &Type::Int {
+                    bytes: 4,
+                    signed: false
+                },
+                &Type::I64
+            ),
+            Some(Type::Int {
+                bytes: 8,
+                signed: true
+            })
         );
         assert_eq!(Type::unify(&Type::Str(4), &Type::I64), None);
     }
@@ -169,6 +210,13 @@ mod tests {
     fn names_match_bpftrace() {
         assert_eq!(Type::I64.to_string(), "int64");
         assert_eq!(Type::Str(4).to_string(), "string[4]");
-        assert_eq!(Type::Int { bytes: 4, signed: false }.to_string(), "uint32");
+        assert_eq!(
+            Type::Int {
+                bytes: 4,
+                signed: false
+            }
+            .to_string(),
+            "uint32"
+        );
     }
 }

@@ -332,15 +332,14 @@ pub fn run_scry(args: &[&str]) -> Run {
     run(scry(), args, &[])
 }
 
-/// Runs a trigger command to completion, asserting success.
-pub fn trigger(program: impl AsRef<std::ffi::OsStr>, args: &[&str]) {
+/// Runs a trigger command to completion and returns its exit status.
+pub fn trigger(program: impl AsRef<std::ffi::OsStr>, args: &[&str]) -> ExitStatus {
     let program = program.as_ref();
-    let status = Command::new(program)
+    Command::new(program)
         .args(args)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .status()
-        .unwrap_or_else(|e| panic!("spawn trigger {program:?}: {e}"));
-    assert!(status.success(), "trigger {program:?} {args:?} failed: {status}");
+        .unwrap_or_else(|e| panic!("spawn trigger {program:?}: {e}"))
 }

@@ -2,7 +2,7 @@
 
 use scry_diagnostics::Diagnostic;
 use scry_ebpf::insn::*;
-use scry_ebpf::{helper, Reg};
+use scry_ebpf::{Reg, helper};
 use scry_sema::Type;
 use scry_syntax::ast::{self, ExprKind};
 
@@ -29,7 +29,8 @@ impl Builder<'_, '_> {
                     _ => 64,
                 };
                 // BPF_END | BPF_TO_BE swaps on little-endian hosts.
-                self.asm.insn(Insn::new(BPF_ALU | BPF_END | BPF_X, 0, 0, 0, bits));
+                self.asm
+                    .insn(Insn::new(BPF_ALU | BPF_END | BPF_X, 0, 0, 0, bits));
                 Ok(())
             }
             "has_key" => match &args[0].kind {
@@ -37,10 +38,15 @@ impl Builder<'_, '_> {
                 _ => Err(Diagnostic::error(args[0].span, "has_key() expects a map")),
             },
             "strncmp" => {
-                let n = args[2].as_int().ok_or_else(|| Diagnostic::error(args[2].span, "strncmp() length must be a literal"))?;
+                let n = args[2].as_int().ok_or_else(|| {
+                    Diagnostic::error(args[2].span, "strncmp() length must be a literal")
+                })?;
                 self.string_compare(&args[0], &args[1], Some(n as u32), expr.span)
             }
-            _ => Err(Diagnostic::error(expr.span, format!("{name}() does not return a number"))),
+            _ => Err(Diagnostic::error(
+                expr.span,
+                format!("{name}() does not return a number"),
+            )),
         }
     }
 
@@ -79,11 +85,17 @@ impl Builder<'_, '_> {
                     self.asm.mov_imm(Reg::R2, capacity as i32);
                 }
                 self.scratch_ptr(Reg::R1, offset);
-                self.asm.call(if user { helper::PROBE_READ_USER_STR } else { helper::PROBE_READ_KERNEL_STR });
+                self.asm.call(if user {
+                    helper::PROBE_READ_USER_STR
+                } else {
+                    helper::PROBE_READ_KERNEL_STR
+                });
                 Ok(())
             }
             "buf" => {
-                let Type::Buf(n) = self.ty(expr).clone() else { unreachable!("buf() is typed Buf") };
+                let Type::Buf(n) = self.ty(expr).clone() else {
+                    unreachable!("buf() is typed Buf")
+                };
                 let user = !matches!(self.ty(&args[0]), Type::Ptr { user: false, .. });
                 self.zero_scratch(offset, size);
                 if let Type::Str(_) = self.ty(&args[0]) {
@@ -93,20 +105,30 @@ impl Builder<'_, '_> {
                     self.asm.mov(Reg::R3, Reg::R0);
                     self.scratch_ptr(Reg::R1, offset + 8);
                     self.asm.mov_imm(Reg::R2, n as i32);
-                    self.asm.call(if user { helper::PROBE_READ_USER } else { helper::PROBE_READ_KERNEL });
+                    self.asm.call(if user {
+                        helper::PROBE_READ_USER
+                    } else {
+                        helper::PROBE_READ_KERNEL
+                    });
                 }
                 self.asm.store_imm(8, SCRATCH, offset as i16, n as i32);
                 Ok(())
             }
             "ntop" => {
                 self.zero_scratch(offset, size);
-                let (family, addr) = if args.len() == 2 { (Some(&args[0]), &args[1]) } else { (None, &args[0]) };
+                let (family, addr) = if args.len() == 2 {
+                    (Some(&args[0]), &args[1])
+                } else {
+                    (None, &args[0])
+                };
                 match family {
                     Some(family) => {
                         self.scalar(family)?;
                         self.asm.store(8, SCRATCH, offset as i16, Reg::R0);
                     }
-                    None => self.asm.store_imm(8, SCRATCH, offset as i16, libc_af_inet()),
+                    None => self
+                        .asm
+                        .store_imm(8, SCRATCH, offset as i16, libc_af_inet()),
                 }
                 if let Ok(field) = self.args_field(addr) {
                     // An address array in the tracepoint record.
@@ -123,7 +145,12 @@ impl Builder<'_, '_> {
             }
             "strftime" => {
                 let format = args[0].as_str().unwrap_or_default().to_string();
-                let id = match self.shared.strftime_formats.iter().position(|f| *f == format) {
+                let id = match self
+                    .shared
+                    .strftime_formats
+                    .iter()
+                    .position(|f| *f == format)
+                {
                     Some(id) => id,
                     None => {
                         self.shared.strftime_formats.push(format);
@@ -136,7 +163,10 @@ impl Builder<'_, '_> {
                 self.asm.store_imm(8, SCRATCH, (offset + 16) as i16, 0);
                 Ok(())
             }
-            _ => Err(Diagnostic::error(expr.span, format!("{name}() cannot be used as a value here"))),
+            _ => Err(Diagnostic::error(
+                expr.span,
+                format!("{name}() cannot be used as a value here"),
+            )),
         }
     }
 
@@ -158,23 +188,44 @@ impl Builder<'_, '_> {
     /// Calls used as statements.
     pub(crate) fn call_statement(&mut self, expr: &ast::Expr) -> Result<()> {
         let (name, args) = call_parts(expr);
-        let format = || args.first().and_then(|a| a.as_str()).unwrap_or_default().to_string();
-        let types = |b: &Self| args.iter().skip(1).map(|a| b.ty(a).clone()).collect::<Vec<_>>();
+        let format = || {
+            args.first()
+                .and_then(|a| a.as_str())
+                .unwrap_or_default()
+                .to_string()
+        };
+        let types = |b: &Self| {
+            args.iter()
+                .skip(1)
+                .map(|a| b.ty(a).clone())
+                .collect::<Vec<_>>()
+        };
         match name {
             "printf" => {
-                let event = EventDef::Printf { format: format(), args: types(self) };
+                let event = EventDef::Printf {
+                    format: format(),
+                    args: types(self),
+                };
                 self.record(event, &args[1..])
             }
             "system" => {
-                let event = EventDef::System { format: format(), args: types(self) };
+                let event = EventDef::System {
+                    format: format(),
+                    args: types(self),
+                };
                 self.record(event, &args[1..])
             }
             "cat" => {
-                let event = EventDef::Cat { format: format(), args: types(self) };
+                let event = EventDef::Cat {
+                    format: format(),
+                    args: types(self),
+                };
                 self.record(event, &args[1..])
             }
             "time" => {
-                let event = EventDef::Time { format: args.first().and_then(|a| a.as_str()).map(str::to_string) };
+                let event = EventDef::Time {
+                    format: args.first().and_then(|a| a.as_str()).map(str::to_string),
+                };
                 let id = self.shared.event(event);
                 self.output_event(id);
                 Ok(())
@@ -200,37 +251,63 @@ impl Builder<'_, '_> {
                             None => Ok(default),
                             Some(a) => match &a.kind {
                                 ExprKind::Int { value, .. } => Ok(*value),
-                                ExprKind::Positional(n) => Ok(super::expr::parse_int(&b.positional(*n)).unwrap_or(0) as u64),
-                                _ => Err(Diagnostic::error(a.span, "print(): top and div must be integer literals in scry")),
+                                ExprKind::Positional(n) => {
+                                    Ok(super::expr::parse_int(&b.positional(*n)).unwrap_or(0)
+                                        as u64)
+                                }
+                                _ => Err(Diagnostic::error(
+                                    a.span,
+                                    "print(): top and div must be integer literals in scry",
+                                )),
                             },
                         }
                     };
                     let top = constant(self, 1, 0)?;
                     let div = constant(self, 2, 0)?;
-                    let id = self.shared.event(EventDef::PrintMap { map: index, top, div });
+                    let id = self.shared.event(EventDef::PrintMap {
+                        map: index,
+                        top,
+                        div,
+                    });
                     self.output_event(id);
                     Ok(())
                 }
                 _ => {
-                    let event = EventDef::PrintValue { ty: self.ty(&args[0]).clone() };
+                    let event = EventDef::PrintValue {
+                        ty: self.ty(&args[0]).clone(),
+                    };
                     self.record(event, &args[..1])
                 }
             },
             "clear" | "zero" => {
                 let ExprKind::Map { name: map, .. } = &args[0].kind else {
-                    return Err(Diagnostic::error(args[0].span, format!("{name}() expects a map")));
+                    return Err(Diagnostic::error(
+                        args[0].span,
+                        format!("{name}() expects a map"),
+                    ));
                 };
                 let index = self.map_index(map, args[0].span)?;
-                let event = if name == "clear" { EventDef::Clear { map: index } } else { EventDef::Zero { map: index } };
+                let event = if name == "clear" {
+                    EventDef::Clear { map: index }
+                } else {
+                    EventDef::Zero { map: index }
+                };
                 let id = self.shared.event(event);
                 self.output_event(id);
                 Ok(())
             }
             "delete" => match &args[0].kind {
-                ExprKind::Map { name: map, keys } if !keys.is_empty() => self.map_delete(map, keys, expr.span),
-                ExprKind::Map { name: map, .. } if args.len() == 2 => self.map_delete(map, &args[1..], expr.span),
+                ExprKind::Map { name: map, keys } if !keys.is_empty() => {
+                    self.map_delete(map, keys, expr.span)
+                }
+                ExprKind::Map { name: map, .. } if args.len() == 2 => {
+                    self.map_delete(map, &args[1..], expr.span)
+                }
                 ExprKind::Map { name: map, .. } => self.map_delete(map, &[], expr.span),
-                _ => Err(Diagnostic::error(args[0].span, "delete() expects a map element")),
+                _ => Err(Diagnostic::error(
+                    args[0].span,
+                    "delete() expects a map element",
+                )),
             },
             "signal" => {
                 self.scalar(&args[0])?;

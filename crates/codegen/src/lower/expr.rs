@@ -2,15 +2,18 @@
 
 use scry_diagnostics::{Diagnostic, Span};
 use scry_ebpf::insn::*;
-use scry_ebpf::{helper, Reg};
+use scry_ebpf::{Reg, helper};
 use scry_sema::{FieldKind, Type};
 use scry_syntax::ast::{self, BinaryOp, ExprKind, IncDecOp, UnaryOp};
 
-use super::{Builder, ProbeValue, Result, VarLoc, ARGS, CTX, SCRATCH};
+use super::{ARGS, Builder, CTX, ProbeValue, Result, SCRATCH, VarLoc};
 use crate::config;
 
 fn unsupported(span: Span, what: impl Into<String>) -> Diagnostic {
-    Diagnostic::error(span, format!("{} is not supported by scry yet", what.into()))
+    Diagnostic::error(
+        span,
+        format!("{} is not supported by scry yet", what.into()),
+    )
 }
 
 impl Builder<'_, '_> {
@@ -32,7 +35,12 @@ impl Builder<'_, '_> {
             }
             ExprKind::Var(name) => match self.var_loc(name, expr.span)? {
                 VarLoc::Stack(slot) => self.asm.load(8, Reg::R0, Reg::FP, slot),
-                VarLoc::Scratch(_) => return Err(Diagnostic::error(expr.span, "string variable used as a number")),
+                VarLoc::Scratch(_) => {
+                    return Err(Diagnostic::error(
+                        expr.span,
+                        "string variable used as a number",
+                    ));
+                }
             },
             ExprKind::Map { name, keys } => self.map_read_scalar(name, keys, expr.span)?,
             ExprKind::Ident(name) => self.builtin(name, expr.span)?,
@@ -68,19 +76,34 @@ impl Builder<'_, '_> {
                 let field = self.args_field(expr)?;
                 let (offset, size) = (field.offset, field.size);
                 match field.kind {
-                    FieldKind::Int { signed } | FieldKind::IntArray { signed, .. } => self.load_ctx_int(offset, size, signed),
-                    FieldKind::Pointer { .. } | FieldKind::Other => self.load_ctx_int(offset, size.min(8), false),
+                    FieldKind::Int { signed } | FieldKind::IntArray { signed, .. } => {
+                        self.load_ctx_int(offset, size, signed)
+                    }
+                    FieldKind::Pointer { .. } | FieldKind::Other => {
+                        self.load_ctx_int(offset, size.min(8), false)
+                    }
                     FieldKind::CharArray | FieldKind::DataLocString => {
-                        return Err(Diagnostic::error(expr.span, "string field used as a number"));
+                        return Err(Diagnostic::error(
+                            expr.span,
+                            "string field used as a number",
+                        ));
                     }
                 }
             }
             ExprKind::Index { expr: base, index } => {
                 if let Ok(field) = self.args_field(base) {
-                    let FieldKind::IntArray { elem_size, signed, .. } = field.kind else {
-                        return Err(Diagnostic::error(expr.span, "only integer array fields can be indexed"));
+                    let FieldKind::IntArray {
+                        elem_size, signed, ..
+                    } = field.kind
+                    else {
+                        return Err(Diagnostic::error(
+                            expr.span,
+                            "only integer array fields can be indexed",
+                        ));
                     };
-                    let i = index.as_int().ok_or_else(|| Diagnostic::error(index.span, "Array index must be a constant"))?;
+                    let i = index.as_int().ok_or_else(|| {
+                        Diagnostic::error(index.span, "Array index must be a constant")
+                    })?;
                     self.load_ctx_int(field.offset + i as u32 * elem_size, elem_size, signed);
                 } else {
                     // ptr[i]
@@ -108,7 +131,11 @@ impl Builder<'_, '_> {
                 let at = Type::tuple_offsets(&elems)[*index as usize];
                 self.asm.load(8, Reg::R0, SCRATCH, (offset + at) as i16);
             }
-            ExprKind::Ternary { cond, then, otherwise } => {
+            ExprKind::Ternary {
+                cond,
+                then,
+                otherwise,
+            } => {
                 let other = self.asm.label();
                 let end = self.asm.label();
                 self.scalar(cond)?;
@@ -132,7 +159,10 @@ impl Builder<'_, '_> {
                 self.asm.mov_imm(Reg::R0, size as i32);
             }
             ExprKind::Str(_) | ExprKind::Tuple(_) | ExprKind::Offsetof { .. } => {
-                return Err(Diagnostic::error(expr.span, format!("a value of type {ty} cannot be used as a number")));
+                return Err(Diagnostic::error(
+                    expr.span,
+                    format!("a value of type {ty} cannot be used as a number"),
+                ));
             }
         }
         Ok(())
@@ -140,7 +170,12 @@ impl Builder<'_, '_> {
 
     /// The value of positional parameter `n` as text.
     pub(crate) fn positional(&self, n: u32) -> String {
-        self.shared.analysis.positional.get((n as usize).wrapping_sub(1)).cloned().unwrap_or_default()
+        self.shared
+            .analysis
+            .positional
+            .get((n as usize).wrapping_sub(1))
+            .cloned()
+            .unwrap_or_default()
     }
 
     /// r0 = (r0 OP imm) ? 1 : 0.
@@ -161,7 +196,8 @@ impl Builder<'_, '_> {
             Type::Int { bytes, signed } if *bytes < 8 => {
                 let shift = 64 - *bytes as i32 * 8;
                 self.asm.alu_imm(BPF_LSH, Reg::R0, shift);
-                self.asm.alu_imm(if *signed { BPF_ARSH } else { BPF_RSH }, Reg::R0, shift);
+                self.asm
+                    .alu_imm(if *signed { BPF_ARSH } else { BPF_RSH }, Reg::R0, shift);
             }
             Type::Bool => self.bool_from(BPF_JNE, 0),
             _ => {}
@@ -176,7 +212,10 @@ impl Builder<'_, '_> {
         };
         self.asm.load(size, Reg::R0, ARGS, offset as i16);
         if signed && size < 8 {
-            self.convert(&Type::Int { bytes: size as u8, signed: true });
+            self.convert(&Type::Int {
+                bytes: size as u8,
+                signed: true,
+            });
         }
     }
 
@@ -192,7 +231,11 @@ impl Builder<'_, '_> {
         self.asm.mov(Reg::R1, Reg::FP);
         self.asm.alu_imm(BPF_ADD, Reg::R1, slot as i32);
         self.asm.mov_imm(Reg::R2, size as i32);
-        self.asm.call(if user { helper::PROBE_READ_USER } else { helper::PROBE_READ_KERNEL });
+        self.asm.call(if user {
+            helper::PROBE_READ_USER
+        } else {
+            helper::PROBE_READ_KERNEL
+        });
         self.asm.load(size, Reg::R0, Reg::FP, slot);
         self.pop_slot();
         if ty.is_signed() {
@@ -209,11 +252,13 @@ impl Builder<'_, '_> {
             }
             "tid" => {
                 self.asm.call(helper::GET_CURRENT_PID_TGID);
-                self.asm.insn(Insn::new(BPF_ALU | BPF_MOV | BPF_X, 0, 0, 0, 0));
+                self.asm
+                    .insn(Insn::new(BPF_ALU | BPF_MOV | BPF_X, 0, 0, 0, 0));
             }
             "uid" | "username" => {
                 self.asm.call(helper::GET_CURRENT_UID_GID);
-                self.asm.insn(Insn::new(BPF_ALU | BPF_MOV | BPF_X, 0, 0, 0, 0));
+                self.asm
+                    .insn(Insn::new(BPF_ALU | BPF_MOV | BPF_X, 0, 0, 0, 0));
             }
             "gid" => {
                 self.asm.call(helper::GET_CURRENT_UID_GID);
@@ -222,12 +267,14 @@ impl Builder<'_, '_> {
             "nsecs" => self.asm.call(helper::KTIME_GET_BOOT_NS),
             "elapsed" => {
                 self.asm.call(helper::KTIME_GET_BOOT_NS);
-                self.asm.load_map_value(Reg::R1, self.shared.internal.config, 0);
+                self.asm
+                    .load_map_value(Reg::R1, self.shared.internal.config, 0);
                 self.asm.load(8, Reg::R1, Reg::R1, config::START_NS as i16);
                 self.asm.alu(BPF_SUB, Reg::R0, Reg::R1);
             }
             "cpid" => {
-                self.asm.load_map_value(Reg::R1, self.shared.internal.config, 0);
+                self.asm
+                    .load_map_value(Reg::R1, self.shared.internal.config, 0);
                 self.asm.load(8, Reg::R0, Reg::R1, config::CPID as i16);
             }
             "cpu" => self.asm.call(helper::GET_SMP_PROCESSOR_ID),
@@ -244,9 +291,17 @@ impl Builder<'_, '_> {
                     self.asm.call(helper::GET_ATTACH_COOKIE);
                 }
             },
-            other => match other.strip_prefix("arg").and_then(|n| n.parse::<i16>().ok()) {
+            other => match other
+                .strip_prefix("arg")
+                .and_then(|n| n.parse::<i16>().ok())
+            {
                 Some(n) if self.raw_args => self.asm.load(8, Reg::R0, CTX, n * 8),
-                _ => return Err(Diagnostic::error(span, format!("The {other} builtin can not be used here"))),
+                _ => {
+                    return Err(Diagnostic::error(
+                        span,
+                        format!("The {other} builtin can not be used here"),
+                    ));
+                }
             },
         }
         Ok(())
@@ -275,7 +330,8 @@ impl Builder<'_, '_> {
             self.bool_from(BPF_JNE, 0);
             self.asm.goto(end);
             self.asm.bind(short);
-            self.asm.mov_imm(Reg::R0, if op == BinaryOp::LogAnd { 0 } else { 1 });
+            self.asm
+                .mov_imm(Reg::R0, if op == BinaryOp::LogAnd { 0 } else { 1 });
             self.asm.bind(end);
             return Ok(());
         }
@@ -308,7 +364,8 @@ impl Builder<'_, '_> {
         if let Some(alu) = alu {
             if matches!(op, BinaryOp::Div | BinaryOp::Mod) && signed {
                 // Signed division (kernels >= 6.6: the `off = 1` form of div/mod).
-                self.asm.insn(Insn::new(BPF_ALU64 | alu | BPF_X, 0, 1, 1, 0));
+                self.asm
+                    .insn(Insn::new(BPF_ALU64 | alu | BPF_X, 0, 1, 1, 0));
             } else {
                 self.asm.alu(alu, Reg::R0, Reg::R1);
             }
@@ -343,7 +400,10 @@ impl Builder<'_, '_> {
         match &target.kind {
             ExprKind::Var(name) => {
                 let VarLoc::Stack(slot) = self.var_loc(name, target.span)? else {
-                    return Err(Diagnostic::error(target.span, "++/-- needs an integer variable"));
+                    return Err(Diagnostic::error(
+                        target.span,
+                        "++/-- needs an integer variable",
+                    ));
                 };
                 self.asm.load(8, Reg::R0, Reg::FP, slot);
                 self.asm.alu_imm(BPF_ADD, Reg::R0, delta);
@@ -353,13 +413,24 @@ impl Builder<'_, '_> {
                 }
                 Ok(())
             }
-            ExprKind::Map { name, keys } => self.map_inc_dec(name, keys, delta, prefix, target.span),
-            _ => Err(Diagnostic::error(target.span, "++ and -- apply to variables and maps only")),
+            ExprKind::Map { name, keys } => {
+                self.map_inc_dec(name, keys, delta, prefix, target.span)
+            }
+            _ => Err(Diagnostic::error(
+                target.span,
+                "++ and -- apply to variables and maps only",
+            )),
         }
     }
 
     /// Compares two strings; r0 = 0 when equal. `limit` caps the bytes compared (strncmp).
-    pub(crate) fn string_compare(&mut self, lhs: &ast::Expr, rhs: &ast::Expr, limit: Option<u32>, _span: Span) -> Result<()> {
+    pub(crate) fn string_compare(
+        &mut self,
+        lhs: &ast::Expr,
+        rhs: &ast::Expr,
+        limit: Option<u32>,
+        _span: Span,
+    ) -> Result<()> {
         let (a_ty, b_ty) = (self.ty(lhs).clone(), self.ty(rhs).clone());
         let (a_size, b_size) = (a_ty.storage_size(), b_ty.storage_size());
         let mut n = a_size.min(b_size);
@@ -446,7 +517,9 @@ impl Builder<'_, '_> {
                 self.asm.mov_imm(Reg::R2, size.min(16) as i32);
                 self.asm.call(helper::GET_CURRENT_COMM);
             }
-            ExprKind::Map { name, keys } => self.map_read_into(name, keys, offset, dst_ty, expr.span)?,
+            ExprKind::Map { name, keys } => {
+                self.map_read_into(name, keys, offset, dst_ty, expr.span)?
+            }
             ExprKind::Call { .. } => self.call_into(expr, offset, dst_ty)?,
             ExprKind::Field { .. } => {
                 let field = self.args_field(expr)?;
@@ -475,7 +548,10 @@ impl Builder<'_, '_> {
             }
             ExprKind::Tuple(elems) => {
                 let Type::Tuple(dst_elems) = dst_ty else {
-                    return Err(Diagnostic::error(expr.span, "tuple stored into a non-tuple"));
+                    return Err(Diagnostic::error(
+                        expr.span,
+                        "tuple stored into a non-tuple",
+                    ));
                 };
                 let offsets = Type::tuple_offsets(dst_elems);
                 self.zero_scratch(offset, size);
@@ -483,14 +559,23 @@ impl Builder<'_, '_> {
                     self.store(elem, offset + at, elem_ty)?;
                 }
             }
-            ExprKind::Ternary { cond, then, otherwise } => {
+            ExprKind::Ternary {
+                cond,
+                then,
+                otherwise,
+            } => {
                 let other = self.asm.label();
                 let end = self.asm.label();
                 self.scalar(cond)?;
                 self.asm.jump_imm(BPF_JEQ, Reg::R0, 0, other);
                 match then {
                     Some(then) => self.store(then, offset, dst_ty)?,
-                    None => return Err(unsupported(expr.span, "?: without a middle operand on strings")),
+                    None => {
+                        return Err(unsupported(
+                            expr.span,
+                            "?: without a middle operand on strings",
+                        ));
+                    }
                 }
                 self.asm.goto(end);
                 self.asm.bind(other);
@@ -509,7 +594,12 @@ impl Builder<'_, '_> {
                 self.scratch_ptr(Reg::R3, tuple + at);
                 self.copy_to_scratch(offset, n, Reg::R3);
             }
-            _ => return Err(Diagnostic::error(expr.span, format!("cannot store a value of type {src_ty} here"))),
+            _ => {
+                return Err(Diagnostic::error(
+                    expr.span,
+                    format!("cannot store a value of type {src_ty} here"),
+                ));
+            }
         }
         Ok(())
     }
@@ -519,11 +609,13 @@ impl Builder<'_, '_> {
         let mut at = 0;
         while at + 4 <= bytes.len() {
             let word = i32::from_le_bytes(bytes[at..at + 4].try_into().expect("4 bytes"));
-            self.asm.store_imm(4, SCRATCH, (offset as usize + at) as i16, word);
+            self.asm
+                .store_imm(4, SCRATCH, (offset as usize + at) as i16, word);
             at += 4;
         }
         while at < bytes.len() {
-            self.asm.store_imm(1, SCRATCH, (offset as usize + at) as i16, bytes[at] as i32);
+            self.asm
+                .store_imm(1, SCRATCH, (offset as usize + at) as i16, bytes[at] as i32);
             at += 1;
         }
     }
@@ -538,7 +630,10 @@ impl Builder<'_, '_> {
             .get(&expr.id.0)
             .ok_or_else(|| Diagnostic::error(expr.span, "not a tracepoint argument"))?;
         let index = self.args_target.unwrap_or(0);
-        fields.get(index).cloned().ok_or_else(|| Diagnostic::error(expr.span, "tracepoint argument missing"))
+        fields
+            .get(index)
+            .cloned()
+            .ok_or_else(|| Diagnostic::error(expr.span, "tracepoint argument missing"))
     }
 }
 
@@ -568,7 +663,10 @@ pub(crate) fn parse_int(text: &str) -> Option<i64> {
         Some(rest) => (true, rest),
         None => (false, text),
     };
-    let value = if let Some(hex) = digits.strip_prefix("0x").or_else(|| digits.strip_prefix("0X")) {
+    let value = if let Some(hex) = digits
+        .strip_prefix("0x")
+        .or_else(|| digits.strip_prefix("0X"))
+    {
         i64::from_str_radix(hex, 16).ok()?
     } else if digits.len() > 1 && digits.starts_with('0') {
         i64::from_str_radix(&digits[1..], 8).ok()?

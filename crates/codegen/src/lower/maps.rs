@@ -2,7 +2,7 @@
 
 use scry_diagnostics::{Diagnostic, Span};
 use scry_ebpf::insn::*;
-use scry_ebpf::{helper, Reg};
+use scry_ebpf::{Reg, helper};
 use scry_sema::{MapValue, Type};
 use scry_syntax::ast::{self, BinaryOp, ExprKind};
 
@@ -29,7 +29,10 @@ impl Builder<'_, '_> {
             return Ok(offset);
         }
         if keys.len() != layout.key_parts.len() {
-            return Err(Diagnostic::error(span, format!("@{}: wrong number of keys", layout.info.name)));
+            return Err(Diagnostic::error(
+                span,
+                format!("@{}: wrong number of keys", layout.info.name),
+            ));
         }
         let needs_zero = layout.key_parts.iter().any(|(t, _)| !t.is_scalar());
         if needs_zero {
@@ -65,7 +68,12 @@ impl Builder<'_, '_> {
     }
 
     /// r0 = @name[keys] (0 when absent).
-    pub(crate) fn map_read_scalar(&mut self, name: &str, keys: &[ast::Expr], span: Span) -> Result<()> {
+    pub(crate) fn map_read_scalar(
+        &mut self,
+        name: &str,
+        keys: &[ast::Expr],
+        span: Span,
+    ) -> Result<()> {
         let index = self.map_index(name, span)?;
         let value_kind = self.shared.layouts[index].info.value.clone();
         let key = self.map_key(index, keys, span)?;
@@ -93,7 +101,14 @@ impl Builder<'_, '_> {
     }
 
     /// Copies @name[keys] (or zeroes, when absent) to scratch `offset`.
-    pub(crate) fn map_read_into(&mut self, name: &str, keys: &[ast::Expr], offset: u32, dst_ty: &Type, span: Span) -> Result<()> {
+    pub(crate) fn map_read_into(
+        &mut self,
+        name: &str,
+        keys: &[ast::Expr],
+        offset: u32,
+        dst_ty: &Type,
+        span: Span,
+    ) -> Result<()> {
         let index = self.map_index(name, span)?;
         let value_size = self.shared.layouts[index].value_size;
         let size = dst_ty.storage_size();
@@ -119,13 +134,17 @@ impl Builder<'_, '_> {
     ) -> Result<()> {
         let index = self.map_index(name, span)?;
         let layout = self.shared.layouts[index].clone();
-        if let ExprKind::Call { name: f, args, .. } = &value.kind {
-            if layout.info.value.is_aggregation() && op.is_none() {
-                return self.aggregate(index, keys, f, args, span);
-            }
+        if let ExprKind::Call { name: f, args, .. } = &value.kind
+            && layout.info.value.is_aggregation()
+            && op.is_none()
+        {
+            return self.aggregate(index, keys, f, args, span);
         }
         let MapValue::Plain(value_ty) = layout.info.value.clone() else {
-            return Err(Diagnostic::error(span, format!("@{name} holds an aggregation; assign it with count(), sum(), …")));
+            return Err(Diagnostic::error(
+                span,
+                format!("@{name} holds an aggregation; assign it with count(), sum(), …"),
+            ));
         };
         let value_off = self.scratch(layout.value_size);
         if let Some(op) = op {
@@ -151,7 +170,14 @@ impl Builder<'_, '_> {
     }
 
     /// `@m[k]++` and friends; r0 = the old (postfix) or new (prefix) value.
-    pub(crate) fn map_inc_dec(&mut self, name: &str, keys: &[ast::Expr], delta: i32, prefix: bool, span: Span) -> Result<()> {
+    pub(crate) fn map_inc_dec(
+        &mut self,
+        name: &str,
+        keys: &[ast::Expr],
+        delta: i32,
+        prefix: bool,
+        span: Span,
+    ) -> Result<()> {
         let index = self.map_index(name, span)?;
         let value_size = self.shared.layouts[index].value_size;
         self.map_read_scalar(name, keys, span)?;
@@ -192,7 +218,14 @@ impl Builder<'_, '_> {
     }
 
     /// `@m[k] = count()`, `sum(v)`, … on a per-CPU map.
-    fn aggregate(&mut self, index: usize, keys: &[ast::Expr], function: &str, args: &[ast::Expr], span: Span) -> Result<()> {
+    fn aggregate(
+        &mut self,
+        index: usize,
+        keys: &[ast::Expr],
+        function: &str,
+        args: &[ast::Expr],
+        span: Span,
+    ) -> Result<()> {
         let layout = self.shared.layouts[index].clone();
         // The aggregated value, computed before any helper call.
         let slot = self.push_slot(span)?;
@@ -208,16 +241,24 @@ impl Builder<'_, '_> {
                 MapValue::Hist { bits: 0 } => self.log2_bucket(),
                 MapValue::Hist { .. } => {
                     self.pop_slot();
-                    return Err(Diagnostic::error(span, "hist() with a second argument is not supported by scry yet"));
+                    return Err(Diagnostic::error(
+                        span,
+                        "hist() with a second argument is not supported by scry yet",
+                    ));
                 }
                 MapValue::Lhist { min, max, step } => self.linear_bucket(*min, *max, *step),
                 _ => unreachable!("bucketed maps are hist or lhist"),
             }
-            self.asm.store(8, SCRATCH, (key + layout.key_size) as i16, Reg::R0);
+            self.asm
+                .store(8, SCRATCH, (key + layout.key_size) as i16, Reg::R0);
             self.asm.mov_imm(Reg::R0, 1);
             self.asm.store(8, Reg::FP, slot, Reg::R0);
         }
-        let value_kind = if layout.bucketed { scry_sema::MapValue::Count } else { layout.info.value.clone() };
+        let value_kind = if layout.bucketed {
+            scry_sema::MapValue::Count
+        } else {
+            layout.info.value.clone()
+        };
         let _ = function;
         self.lookup(index, key);
         let insert = self.asm.label();

@@ -1,8 +1,8 @@
 //! Statements: assignments, control flow, loops.
 
 use scry_diagnostics::Diagnostic;
-use scry_ebpf::insn::*;
 use scry_ebpf::Reg;
+use scry_ebpf::insn::*;
 use scry_sema::Type;
 use scry_syntax::ast::{self, ExprKind, StmtKind};
 
@@ -40,7 +40,10 @@ impl Builder<'_, '_> {
         if let Some(loc) = self.vars.get(name) {
             return Ok(*loc);
         }
-        let ty = self.shared.analysis.typed.vars[self.probe].get(name).cloned().unwrap_or(Type::I64);
+        let ty = self.shared.analysis.typed.vars[self.probe]
+            .get(name)
+            .cloned()
+            .unwrap_or(Type::I64);
         let loc = if ty.is_scalar() {
             let slot = self.push_slot(span)?;
             // Variables are zero until assigned, as in bpftrace.
@@ -68,7 +71,11 @@ impl Builder<'_, '_> {
                     self.assign_var(name, value, stmt.span)?;
                 }
             }
-            StmtKind::If { cond, then_block, else_block } => {
+            StmtKind::If {
+                cond,
+                then_block,
+                else_block,
+            } => {
                 let otherwise = self.asm.label();
                 let end = self.asm.label();
                 self.scalar(cond)?;
@@ -99,9 +106,17 @@ impl Builder<'_, '_> {
                 self.asm.goto(top);
                 self.asm.bind(end);
             }
-            StmtKind::For { var, var_span, iter: ast::ForIter::Range { start, end }, body } => {
+            StmtKind::For {
+                var,
+                var_span,
+                iter: ast::ForIter::Range { start, end },
+                body,
+            } => {
                 let VarLoc::Stack(slot) = self.var_loc(var, *var_span)? else {
-                    return Err(Diagnostic::error(*var_span, "loop variable must be an integer"));
+                    return Err(Diagnostic::error(
+                        *var_span,
+                        "loop variable must be an integer",
+                    ));
                 };
                 let limit = self.push_slot(end.span)?;
                 self.scalar(start)?;
@@ -127,18 +142,31 @@ impl Builder<'_, '_> {
                 self.pop_slot();
             }
             StmtKind::For { .. } => {
-                return Err(Diagnostic::error(stmt.span, "for loops over maps are not supported by scry yet"));
+                return Err(Diagnostic::error(
+                    stmt.span,
+                    "for loops over maps are not supported by scry yet",
+                ));
             }
             StmtKind::Break | StmtKind::Continue => {
                 let Some(&(next, end)) = self.loops.last() else {
-                    return Err(Diagnostic::error(stmt.span, "break/continue outside of a loop"));
+                    return Err(Diagnostic::error(
+                        stmt.span,
+                        "break/continue outside of a loop",
+                    ));
                 };
-                self.asm.goto(if matches!(stmt.kind, StmtKind::Break) { end } else { next });
+                self.asm.goto(if matches!(stmt.kind, StmtKind::Break) {
+                    end
+                } else {
+                    next
+                });
             }
             StmtKind::Return(_) => self.asm.goto(self.exit_label),
             StmtKind::Block(block) => self.block(block)?,
         }
-        debug_assert_eq!(self.slots, scalar_slots, "temporaries are released by the end of a statement");
+        debug_assert_eq!(
+            self.slots, scalar_slots,
+            "temporaries are released by the end of a statement"
+        );
         self.scratch_top = mark;
         Ok(())
     }
@@ -155,18 +183,30 @@ impl Builder<'_, '_> {
             }
             _ => {
                 // Other expressions have no effect, but evaluate scalars for their side effects.
-                if self.ty(expr).is_scalar() { self.scalar(expr) } else { Ok(()) }
+                if self.ty(expr).is_scalar() {
+                    self.scalar(expr)
+                } else {
+                    Ok(())
+                }
             }
         }
     }
 
-    fn assign(&mut self, target: &ast::Expr, op: Option<ast::BinaryOp>, value: &ast::Expr) -> Result<()> {
+    fn assign(
+        &mut self,
+        target: &ast::Expr,
+        op: Option<ast::BinaryOp>,
+        value: &ast::Expr,
+    ) -> Result<()> {
         match &target.kind {
             ExprKind::Var(name) => match op {
                 None => self.assign_var(name, value, target.span),
                 Some(op) => {
                     let VarLoc::Stack(slot) = self.var_loc(name, target.span)? else {
-                        return Err(Diagnostic::error(target.span, "compound assignment needs an integer variable"));
+                        return Err(Diagnostic::error(
+                            target.span,
+                            "compound assignment needs an integer variable",
+                        ));
                     };
                     self.scalar(value)?;
                     self.asm.mov(Reg::R1, Reg::R0);
@@ -178,12 +218,23 @@ impl Builder<'_, '_> {
                 }
             },
             ExprKind::Map { name, keys } => self.map_assign(name, keys, op, value, target.span),
-            _ => Err(Diagnostic::error(target.span, "Only variables and maps can be assigned to")),
+            _ => Err(Diagnostic::error(
+                target.span,
+                "Only variables and maps can be assigned to",
+            )),
         }
     }
 
-    pub(crate) fn assign_var(&mut self, name: &str, value: &ast::Expr, span: scry_diagnostics::Span) -> Result<()> {
-        let var_ty = self.shared.analysis.typed.vars[self.probe].get(name).cloned().unwrap_or(Type::I64);
+    pub(crate) fn assign_var(
+        &mut self,
+        name: &str,
+        value: &ast::Expr,
+        span: scry_diagnostics::Span,
+    ) -> Result<()> {
+        let var_ty = self.shared.analysis.typed.vars[self.probe]
+            .get(name)
+            .cloned()
+            .unwrap_or(Type::I64);
         match self.var_loc(name, span)? {
             VarLoc::Stack(slot) => {
                 self.scalar(value)?;
