@@ -286,6 +286,7 @@ fn other_link_types_match_libpcap() {
         LinkType::LinuxSll2,
         LinkType::Null,
         LinkType::Loop,
+        LinkType::Ppp,
     ] {
         run_suite(lt, COMMON_EXPRS);
     }

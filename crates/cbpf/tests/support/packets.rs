@@ -301,6 +301,16 @@ pub fn reframe(linktype: u32, l3: &L3) -> Option<Vec<u8>> {
             h.extend_from_slice(&[0, 0]);
             h
         }
+        9 => {
+            let proto: u16 = match et {
+                0x800 => 0x21,
+                0x86dd => 0x57,
+                _ => return None,
+            };
+            let mut h = vec![0xff, 0x03];
+            h.extend_from_slice(&proto.to_be_bytes());
+            h
+        }
         0 | 108 => {
             let af: u32 = match et {
                 0x800 => 2,
