@@ -22,9 +22,11 @@ pub struct LiveCapture {
 }
 
 fn arphrd(iface: &str) -> io::Result<String> {
-    Ok(std::fs::read_to_string(format!("/sys/class/net/{iface}/type"))?
-        .trim()
-        .to_string())
+    Ok(
+        std::fs::read_to_string(format!("/sys/class/net/{iface}/type"))?
+            .trim()
+            .to_string(),
+    )
 }
 
 /// The link type of interface `iface` (from /sys/class/net/IFACE/type).

@@ -4,7 +4,7 @@ use pcap_file::pcap::{PcapHeader, PcapPacket, PcapReader, PcapWriter};
 use pcap_file::pcapng::{Block, PcapNgReader};
 use pcap_file::{DataLink, Endianness};
 use std::fs::File;
-use std::io::{BufWriter, Read, Write};
+use std::io::{BufRead, BufReader, BufWriter, Read, Write};
 use std::path::Path;
 use std::time::Duration;
 use thiserror::Error;
@@ -30,6 +30,90 @@ pub struct Packet {
     pub wirelen: u32,
     /// Captured bytes (possibly fewer than `wirelen`).
     pub data: Vec<u8>,
+}
+
+/// A borrowed view of a packet, as streamed by [`scan_file`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PacketRef<'a> {
+    pub ts: Duration,
+    pub wirelen: u32,
+    pub data: &'a [u8],
+}
+
+impl Packet {
+    /// Borrows the packet.
+    pub fn as_ref(&self) -> PacketRef<'_> {
+        PacketRef {
+            ts: self.ts,
+            wirelen: self.wirelen,
+            data: &self.data,
+        }
+    }
+}
+
+/// Streams the packets of a pcap or pcapng file to `f` with the file's
+/// LINKTYPE, without holding the file in memory; `f` returns `false` to stop.
+pub fn scan_file<F>(path: &Path, mut f: F) -> Result<(), CaptureFileError>
+where
+    F: FnMut(u32, PacketRef<'_>) -> Result<bool, String>,
+{
+    let file = File::open(path).map_err(|e| io_err(path, e))?;
+    let mut r = BufReader::with_capacity(1 << 20, file);
+    let magic = r.fill_buf().map_err(|e| io_err(path, e))?;
+    if magic.starts_with(&[0x0a, 0x0d, 0x0d, 0x0a]) {
+        let mut rd = PcapNgReader::new(r).map_err(|e| fmt_err(path, e))?;
+        let mut linktype = None;
+        while let Some(b) = rd.next_block() {
+            let (ts, wirelen, data) = match b.map_err(|e| fmt_err(path, e))? {
+                Block::InterfaceDescription(idb) => {
+                    let lt = u32::from(idb.linktype);
+                    if linktype.is_some_and(|f| f != lt) {
+                        return Err(fmt_err(
+                            path,
+                            "pcapng files with several link types are not supported by scry yet",
+                        ));
+                    }
+                    linktype = Some(lt);
+                    continue;
+                }
+                Block::EnhancedPacket(p) => (p.timestamp, p.original_len, p.data),
+                Block::SimplePacket(p) => (Duration::ZERO, p.original_len, p.data),
+                _ => continue,
+            };
+            let lt = linktype.unwrap_or(1);
+            if !f(
+                lt,
+                PacketRef {
+                    ts,
+                    wirelen,
+                    data: &data,
+                },
+            )
+            .map_err(|e| fmt_err(path, e))?
+            {
+                break;
+            }
+        }
+        return Ok(());
+    }
+    let mut rd = PcapReader::new(r).map_err(|e| fmt_err(path, e))?;
+    let lt = u32::from(rd.header().datalink);
+    while let Some(p) = rd.next_packet() {
+        let p = p.map_err(|e| fmt_err(path, e))?;
+        if !f(
+            lt,
+            PacketRef {
+                ts: p.timestamp,
+                wirelen: p.orig_len,
+                data: &p.data,
+            },
+        )
+        .map_err(|e| fmt_err(path, e))?
+        {
+            break;
+        }
+    }
+    Ok(())
 }
 
 /// A whole capture file.
@@ -143,7 +227,11 @@ impl<W: Write> Writer<W> {
     }
     /// Appends a packet.
     pub fn write(&mut self, p: &Packet) -> Result<(), String> {
-        let pkt = PcapPacket::new(p.ts, p.wirelen, &p.data);
+        self.write_ref(p.as_ref())
+    }
+    /// Appends a borrowed packet.
+    pub fn write_ref(&mut self, p: PacketRef<'_>) -> Result<(), String> {
+        let pkt = PcapPacket::new(p.ts, p.wirelen, p.data);
         self.inner
             .write_packet(&pkt)
             .map(|_| ())
@@ -193,6 +281,17 @@ mod tests {
         let c = read_bytes(&bytes).unwrap();
         assert_eq!(c.linktype, 101);
         assert_eq!(c.packets, pkts);
+        let path =
+            std::env::temp_dir().join(format!("scry-cbpf-pcapio-{}.pcap", std::process::id()));
+        std::fs::write(&path, &bytes).unwrap();
+        let mut seen = Vec::new();
+        scan_file(&path, |lt, p| {
+            seen.push((lt, p.wirelen, p.data.to_vec()));
+            Ok(seen.len() < 1)
+        })
+        .unwrap();
+        let _ = std::fs::remove_file(&path);
+        assert_eq!(seen, vec![(101, 60, vec![1, 2, 3])]);
         assert!(read_bytes(b"garbage!").is_err());
     }
 }

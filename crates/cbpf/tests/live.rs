@@ -23,12 +23,19 @@ struct Netns(String);
 
 impl Netns {
     fn create(name: &str) -> Option<Netns> {
-        let ok = Command::new("ip").args(["netns", "add", name]).status().ok()?.success();
+        let ok = Command::new("ip")
+            .args(["netns", "add", name])
+            .status()
+            .ok()?
+            .success();
         if !ok {
             return None;
         }
         let ns = Netns(name.to_string());
-        let up = Command::new("ip").args(["-n", name, "link", "set", "lo", "up"]).status().ok()?;
+        let up = Command::new("ip")
+            .args(["-n", name, "link", "set", "lo", "up"])
+            .status()
+            .ok()?;
         up.success().then_some(ns)
     }
     fn path(&self) -> PathBuf {
@@ -56,26 +63,34 @@ fn loopback_capture_in_netns_sees_only_matching_packets() {
         eprintln!("cannot create a network namespace: skipping");
         return;
     };
-    let prog = compile("udp dst port 9999 and host 127.0.0.1", &Options::default()).expect("compiles");
+    let prog =
+        compile("udp dst port 9999 and host 127.0.0.1", &Options::default()).expect("compiles");
     let (ready_tx, ready_rx) = mpsc::channel();
     let path = ns.path();
     let capturer = std::thread::spawn(move || -> Result<Vec<String>, String> {
         enter_netns(&path).map_err(|e| e.to_string())?;
         let mut cap = LiveCapture::open("lo", &prog).map_err(|e| e.to_string())?;
-        cap.set_timeout(Some(Duration::from_millis(200))).map_err(|e| e.to_string())?;
+        cap.set_timeout(Some(Duration::from_millis(200)))
+            .map_err(|e| e.to_string())?;
         let _ = ready_tx.send(());
         let mut seen = Vec::new();
         let start = Instant::now();
         while start.elapsed() < Duration::from_secs(3) && seen.len() < 10 {
             match cap.next_packet() {
                 Ok(p) => seen.push(summary::summarize(cap.linktype(), &p)),
-                Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => {}
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                    ) => {}
                 Err(e) => return Err(e.to_string()),
             }
         }
         Ok(seen)
     });
-    ready_rx.recv_timeout(Duration::from_secs(5)).expect("capture started");
+    ready_rx
+        .recv_timeout(Duration::from_secs(5))
+        .expect("capture started");
     let path = ns.path();
     let sender = std::thread::spawn(move || -> std::io::Result<()> {
         enter_netns(&path)?;
@@ -86,10 +101,19 @@ fn loopback_capture_in_netns_sees_only_matching_packets() {
         }
         Ok(())
     });
-    sender.join().expect("sender thread").expect("send in namespace");
-    let seen = capturer.join().expect("capture thread").expect("capture in namespace");
+    sender
+        .join()
+        .expect("sender thread")
+        .expect("send in namespace");
+    let seen = capturer
+        .join()
+        .expect("capture thread")
+        .expect("capture in namespace");
     assert_eq!(seen.len(), 5, "captured: {seen:#?}");
     for s in &seen {
-        assert!(s.contains("IP 127.0.0.1.") && s.contains(" > 127.0.0.1.9999: UDP"), "{s}");
+        assert!(
+            s.contains("IP 127.0.0.1.") && s.contains(" > 127.0.0.1.9999: UDP"),
+            "{s}"
+        );
     }
 }

@@ -169,18 +169,25 @@ fn suggest_tracepoints(kernel: &dyn KernelInfo, function: &str) -> Vec<String> {
     if word.len() < 2 {
         return Vec::new();
     }
-    let mut hits: Vec<String> = all
+    // Exact syscall tracepoints first, then other events naming the word.
+    let mut exact: Vec<String> = all
         .iter()
         .filter(|(category, event)| {
-            event == &format!("sys_enter_{word}")
-                || event == &format!("sys_exit_{word}")
-                || (category != "syscalls" && event.contains(word))
+            category == "syscalls"
+                && (event == &format!("sys_enter_{word}") || event == &format!("sys_exit_{word}"))
         })
         .map(|(c, e)| format!("tracepoint:{c}:{e}"))
         .collect();
-    hits.sort();
-    hits.truncate(4);
-    hits
+    let mut related: Vec<String> = all
+        .iter()
+        .filter(|(category, event)| category != "syscalls" && event.contains(word))
+        .map(|(c, e)| format!("tracepoint:{c}:{e}"))
+        .collect();
+    exact.sort();
+    related.sort();
+    exact.extend(related);
+    exact.truncate(4);
+    exact
 }
 
 fn missing_facility(

@@ -56,14 +56,14 @@ impl MapValue {
     fn name(&self) -> String {
         match self {
             MapValue::Plain(t) => t.to_string(),
-            MapValue::Count => "count_t".into(),
-            MapValue::Sum { .. } => "sum_t".into(),
-            MapValue::Min { .. } => "min_t".into(),
-            MapValue::Max { .. } => "max_t".into(),
-            MapValue::Avg { .. } => "avg_t".into(),
-            MapValue::Stats { .. } => "stats_t".into(),
-            MapValue::Hist { .. } => "hist_t".into(),
-            MapValue::Lhist { .. } => "lhist_t".into(),
+            MapValue::Count => "count".into(),
+            MapValue::Sum { .. } => "sum".into(),
+            MapValue::Min { .. } => "min".into(),
+            MapValue::Max { .. } => "max".into(),
+            MapValue::Avg { .. } => "avg".into(),
+            MapValue::Stats { .. } => "stats".into(),
+            MapValue::Hist { .. } => "hist".into(),
+            MapValue::Lhist { .. } => "lhist".into(),
         }
     }
 
@@ -292,9 +292,7 @@ impl Checker<'_> {
             StmtKind::Expr(expr) => {
                 self.expr(expr);
             }
-            StmtKind::Assign { target, op, value } => {
-                self.assignment(target, *op, value, stmt.span)
-            }
+            StmtKind::Assign { target, op, value } => self.assignment(target, *op, value),
             StmtKind::Let {
                 name,
                 name_span,
@@ -395,7 +393,7 @@ impl Checker<'_> {
         }
     }
 
-    fn assignment(&mut self, target: &Expr, op: Option<BinaryOp>, value: &Expr, span: Span) {
+    fn assignment(&mut self, target: &Expr, op: Option<BinaryOp>, value: &Expr) {
         match &target.kind {
             ExprKind::Var(name) => {
                 let ty = if op.is_some() {
@@ -410,10 +408,15 @@ impl Checker<'_> {
                     Type::I64
                 } else {
                     let ty = self.expr(value);
-                    if ty == Type::None
-                        && self.report
-                        && !matches!(value.kind, ExprKind::Map { .. })
-                    {
+                    let reported = match &value.kind {
+                        ExprKind::Map { .. } | ExprKind::Var(_) => true,
+                        ExprKind::Call { name, .. } => {
+                            builtins::AGGREGATIONS.contains(&name.as_str())
+                                || builtins::arity(name).is_none()
+                        }
+                        _ => false,
+                    };
+                    if ty == Type::None && self.report && !reported {
                         self.error(
                             value.span,
                             "Value has no type: it cannot be assigned to a variable",
@@ -466,7 +469,7 @@ impl Checker<'_> {
                     }
                 };
                 if let Some(value_kind) = value_kind {
-                    self.assign_map_value(name, value_kind, span);
+                    self.assign_map_value(name, value_kind, target.span);
                 }
                 let read = self
                     .typed
@@ -561,17 +564,27 @@ impl Checker<'_> {
         let Some((min, max)) = builtins::arity(name) else {
             return true;
         };
-        if given < min || given > max {
-            let want = if min == max {
-                match min {
-                    0 => "no arguments".to_string(),
-                    1 => "one argument".to_string(),
-                    n => format!("{n} arguments"),
-                }
-            } else {
-                format!("{min} to {max} arguments")
-            };
-            self.error(span, format!("{name}() requires {want} ({given} provided)"));
+        let count = |n: usize| match n {
+            0 => "no arguments".to_string(),
+            1 => "one argument".to_string(),
+            n => format!("{n} arguments"),
+        };
+        if given < min {
+            let at_least = if min == max { "" } else { "at least " };
+            let message = format!(
+                "{name}() requires {at_least}{} ({given} provided)",
+                count(min)
+            );
+            self.error(span, message);
+            return false;
+        }
+        if given > max {
+            let at_most = if min == max { "" } else { "at most " };
+            let message = format!(
+                "{name}() requires {at_most}{} ({given} provided)",
+                count(max)
+            );
+            self.error(span, message);
             return false;
         }
         true
@@ -1076,7 +1089,7 @@ impl Checker<'_> {
         let types: Vec<Type> = args.iter().map(|a| self.expr(a)).collect();
         match name {
             "printf" | "system" | "cat" => {
-                self.check_format(name, args, &types);
+                self.check_format(name, args, &types, call.span);
                 Type::None
             }
             "print" => {
@@ -1192,7 +1205,7 @@ impl Checker<'_> {
         }
     }
 
-    fn check_format(&mut self, name: &str, args: &[Expr], types: &[Type]) {
+    fn check_format(&mut self, name: &str, args: &[Expr], types: &[Type], call_span: Span) {
         let Some(fmt) = args[0].as_str() else {
             self.error(
                 args[0].span,
@@ -1242,7 +1255,8 @@ impl Checker<'_> {
                     Type::Str(_) => "string".to_string(),
                     other => other.to_string(),
                 };
-                self.error(arg.span, format!("{name}: %{} specifier expects a value of type {wanted} ({supplied} supplied)", spec.conversion.as_str()));
+                let _ = arg;
+                self.error(call_span, format!("{name}: %{} specifier expects a value of type {wanted} ({supplied} supplied)", spec.conversion.as_str()));
             }
         }
     }
