@@ -19,6 +19,7 @@ mod lower;
 pub mod opt;
 pub mod parser;
 pub mod pcapio;
+pub mod session;
 pub mod summary;
 
 pub use error::FilterError;

@@ -116,6 +116,24 @@ where
     Ok(())
 }
 
+/// The LINKTYPE of a pcap file, or of the first interface of a pcapng file.
+pub fn file_linktype(path: &Path) -> Result<u32, CaptureFileError> {
+    let file = File::open(path).map_err(|e| io_err(path, e))?;
+    let mut r = BufReader::new(file);
+    let magic = r.fill_buf().map_err(|e| io_err(path, e))?;
+    if magic.starts_with(&[0x0a, 0x0d, 0x0d, 0x0a]) {
+        let mut rd = PcapNgReader::new(r).map_err(|e| fmt_err(path, e))?;
+        while let Some(b) = rd.next_block() {
+            if let Block::InterfaceDescription(idb) = b.map_err(|e| fmt_err(path, e))? {
+                return Ok(u32::from(idb.linktype));
+            }
+        }
+        return Ok(1);
+    }
+    let rd = PcapReader::new(r).map_err(|e| fmt_err(path, e))?;
+    Ok(u32::from(rd.header().datalink))
+}
+
 /// A whole capture file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Capture {

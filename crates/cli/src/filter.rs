@@ -1,18 +1,20 @@
 //! `scry filter`: tcpdump's filter language compiled by scry to classic BPF —
 //! print the program (`-d`, `-dd`, `-ddd`), filter a saved capture (`-r`),
 //! or capture live with the program attached in the kernel (`-i`).
+//! All the work is done by `scry-cbpf`; this module only parses flags.
 
 use anyhow::{Context, Result, bail};
 use clap::{ArgAction, Parser};
-use scry_cbpf::pcapio::{self, Writer};
-use scry_cbpf::{LinkType, Options, capture::LiveCapture, compile, insn, interp, summary};
+use scry_cbpf::session::{self, SessionError, Settings, Sink};
+use scry_cbpf::{Insn, LinkType, Options, compile, insn};
 use std::ffi::OsString;
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 /// Compile a pcap-filter expression to classic BPF and run it.
 #[derive(Debug, Parser)]
-#[command(name = "scry filter", disable_help_flag = false)]
+#[command(name = "scry filter")]
 struct Args {
     /// Print the program: -d as tcpdump -d, -dd as a C array, -ddd as decimal.
     #[arg(short = 'd', action = ArgAction::Count)]
@@ -20,11 +22,15 @@ struct Args {
     /// Do not optimize the program.
     #[arg(short = 'O')]
     no_optimize: bool,
+    /// Optimize without changing the verdict on any packet, truncated ones
+    /// included (libpcap's optimizer may; scry's default does as libpcap).
+    #[arg(long)]
+    strict: bool,
     /// Link-layer type for -d (EN10MB, RAW, LINUX_SLL, LINUX_SLL2, NULL, LOOP, PPP).
     #[arg(short = 'y', value_name = "LINKTYPE")]
     linktype: Option<String>,
     /// Read packets from a pcap or pcapng file.
-    #[arg(short = 'r', value_name = "FILE")]
+    #[arg(short = 'r', value_name = "FILE", conflicts_with = "interface")]
     read: Option<PathBuf>,
     /// Write matching packets to a pcap file instead of printing summaries.
     #[arg(short = 'w', value_name = "FILE")]
@@ -40,117 +46,111 @@ struct Args {
     expr: Vec<String>,
 }
 
-fn opts(a: &Args, linktype: LinkType, savefile: bool) -> Options {
-    Options {
-        linktype,
-        optimize: !a.no_optimize,
-        savefile,
-        ..Options::default()
+fn dump(prog: &[Insn], level: u8) -> String {
+    match level {
+        1 => insn::listing(prog),
+        2 => insn::listing_c(prog),
+        _ => insn::listing_decimal(prog),
     }
 }
 
-fn compile_or_report(expr: &str, o: &Options) -> Option<Vec<scry_cbpf::Insn>> {
-    match compile(expr, o) {
-        Ok(p) => Some(p),
-        Err(e) => {
+/// Compile errors are the user's: report them and exit 1.
+fn finish(r: Result<(), SessionError>) -> Result<ExitCode> {
+    match r {
+        Ok(()) => Ok(ExitCode::SUCCESS),
+        Err(SessionError::Compile(e)) => {
             eprintln!("scry filter: {e}");
-            None
+            Ok(ExitCode::from(1))
         }
+        Err(e) => Err(e.into()),
     }
 }
 
 /// Entry point of `scry filter ARGS...` (the arguments after `filter`).
 pub fn main(args: Vec<OsString>) -> Result<ExitCode> {
-    let a = Args::try_parse_from(std::iter::once(OsString::from("scry filter")).chain(args))
-        .unwrap_or_else(|e| e.exit());
-    let expr = a.expr.join(" ");
-    let linktype = match &a.linktype {
-        Some(n) => Some(LinkType::from_name(n).with_context(|| format!("unknown link type {n}"))?),
-        None => None,
+    let argv = std::iter::once(OsString::from("scry filter")).chain(args);
+    let a = match Args::try_parse_from(argv) {
+        Ok(a) => a,
+        Err(e) => {
+            let _ = e.print();
+            return Ok(ExitCode::from(if e.use_stderr() { 2 } else { 0 }));
+        }
     };
-    let mut out = std::io::stdout().lock();
-    use std::io::Write;
+    let expr = a.expr.join(" ");
+    let settings = Settings {
+        optimize: !a.no_optimize,
+        strict: a.strict,
+        count: a.count,
+    };
+    let sink = |w: &mut dyn Write| -> Sink<'_> {
+        match &a.write {
+            Some(p) => Sink::Pcap(p.clone()),
+            None => Sink::Summaries(w),
+        }
+    };
+    let mut stdout = std::io::stdout().lock();
     if let Some(path) = &a.read {
-        let cap = pcapio::read_file(path)?;
-        let lt = LinkType::from_linktype(cap.linktype)
-            .with_context(|| format!("link type {} is not supported by scry yet", cap.linktype))?;
-        let Some(prog) = compile_or_report(&expr, &opts(&a, lt, true)) else {
-            return Ok(ExitCode::from(1));
-        };
         if a.dump > 0 {
-            write!(out, "{}", dump(&prog, a.dump))?;
-            return Ok(ExitCode::SUCCESS);
+            return finish(
+                session::compile_for_file(path, &expr, settings)
+                    .and_then(|p| Ok(write!(stdout, "{}", dump(&p, a.dump))?)),
+            );
         }
-        let mut writer = match &a.write {
-            Some(w) => Some(Writer::create(w, cap.linktype)?),
-            None => None,
-        };
-        let mut n = 0u64;
-        for p in &cap.packets {
-            if a.count.is_some_and(|c| n >= c) {
-                break;
-            }
-            if interp::run(&prog, &p.data, p.wirelen) == 0 {
-                continue;
-            }
-            n += 1;
-            match &mut writer {
-                Some(w) => w.write(p).map_err(anyhow::Error::msg)?,
-                None => writeln!(out, "{}", summary::summarize(lt, p))?,
-            }
-        }
-        if let Some(w) = writer {
-            w.finish().map_err(anyhow::Error::msg)?;
-        }
-        return Ok(ExitCode::SUCCESS);
+        return finish(session::filter_file(path, &expr, settings, sink(&mut stdout)).map(drop));
     }
     if let Some(iface) = &a.interface {
-        let lt = scry_cbpf::capture::interface_linktype(iface)?;
-        let Some(prog) = compile_or_report(&expr, &opts(&a, lt, false)) else {
-            return Ok(ExitCode::from(1));
-        };
         if a.dump > 0 {
-            write!(out, "{}", dump(&prog, a.dump))?;
-            return Ok(ExitCode::SUCCESS);
+            return finish(
+                session::compile_for_interface(iface, &expr, settings)
+                    .and_then(|p| Ok(write!(stdout, "{}", dump(&p, a.dump))?)),
+            );
         }
-        let mut cap =
-            LiveCapture::open(iface, &prog).with_context(|| format!("capturing on {iface}"))?;
-        let mut writer = match &a.write {
-            Some(w) => Some(Writer::create(w, lt.linktype())?),
-            None => None,
-        };
-        let mut n = 0u64;
-        while a.count.is_none_or(|c| n < c) {
-            let p = cap.next_packet()?;
-            n += 1;
-            match &mut writer {
-                Some(w) => w.write(&p).map_err(anyhow::Error::msg)?,
-                None => {
-                    writeln!(out, "{}", summary::summarize(lt, &p))?;
-                    out.flush()?;
-                }
-            }
-        }
-        if let Some(w) = writer {
-            w.finish().map_err(anyhow::Error::msg)?;
-        }
-        return Ok(ExitCode::SUCCESS);
+        let r = session::capture_live(iface, &expr, settings, sink(&mut stdout));
+        return finish(r.map(drop)).with_context(|| format!("capturing on {iface}"));
     }
     if a.dump == 0 {
         bail!("nothing to do: use -d, -r FILE or -i IFACE");
     }
-    let lt = linktype.unwrap_or(LinkType::En10mb);
-    let Some(prog) = compile_or_report(&expr, &opts(&a, lt, false)) else {
-        return Ok(ExitCode::from(1));
+    let linktype = match &a.linktype {
+        Some(n) => LinkType::from_name(n).with_context(|| format!("unknown link type {n}"))?,
+        None => LinkType::En10mb,
     };
-    write!(out, "{}", dump(&prog, a.dump))?;
-    Ok(ExitCode::SUCCESS)
+    let opts = Options {
+        linktype,
+        optimize: !a.no_optimize,
+        strict: a.strict,
+        ..Options::default()
+    };
+    finish(
+        compile(&expr, &opts)
+            .map_err(SessionError::from)
+            .and_then(|p| Ok(write!(stdout, "{}", dump(&p, a.dump))?)),
+    )
 }
 
-fn dump(prog: &[scry_cbpf::Insn], level: u8) -> String {
-    match level {
-        1 => insn::listing(prog),
-        2 => insn::listing_c(prog),
-        _ => insn::listing_decimal(prog),
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(args: &[&str]) -> ExitCode {
+        main(args.iter().map(OsString::from).collect()).expect("runs")
+    }
+
+    #[test]
+    fn dumps_and_reports_errors() {
+        assert_eq!(run(&["-d", "-y", "RAW", "--", "ip"]), ExitCode::SUCCESS);
+        assert_eq!(run(&["-ddd", "tcp", "port", "80"]), ExitCode::SUCCESS);
+        assert_eq!(run(&["-d", "port", "80", "443"]), ExitCode::from(1));
+        assert_eq!(run(&["-d", "--", "-ip[8] < 5"]), ExitCode::SUCCESS);
+        assert!(main(vec![OsString::from("tcp")]).is_err());
+        assert!(
+            main(
+                ["-d", "-y", "FOO", "ip"]
+                    .iter()
+                    .map(OsString::from)
+                    .collect()
+            )
+            .is_err()
+        );
     }
 }

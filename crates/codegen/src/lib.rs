@@ -79,6 +79,9 @@ pub enum ProgKind {
     },
 }
 
+/// How many array elements `join()` reads (bpftrace's default).
+pub const JOIN_ARGS: u32 = 16;
+
 /// Size of a syscall dispatch map (syscall numbers below this are traceable).
 pub const SYSCALL_MAX: u32 = 1024;
 
@@ -109,6 +112,8 @@ pub enum EventDef {
     Clear { map: usize },
     Zero { map: usize },
     Time { format: Option<String> },
+    /// `join(argv, delim)`: a count, then `JOIN_ARGS` strings of `size` bytes.
+    Join { delim: String, size: u32 },
     MapFull { map: usize },
 }
 

@@ -97,6 +97,8 @@ pub(crate) struct Builder<'s, 'a> {
     pub loops: Vec<(Label, Label)>,
     pub exit_label: Label,
     pub raw_args: bool,
+    /// Bytes read per element by `join()`.
+    pub join_size: u32,
 }
 
 pub(crate) const CTX: Reg = Reg::R6;
@@ -122,6 +124,7 @@ impl<'s, 'a> Builder<'s, 'a> {
             loops: Vec::new(),
             exit_label,
             raw_args: false,
+            join_size: 256,
         }
     }
 

@@ -348,6 +348,19 @@ impl Handler<'_, '_> {
                     .unwrap_or(scry_output::DEFAULT_TIME_FORMAT);
                 self.printer.time(&scry_output::strftime(format, &time))?;
             }
+            EventDef::Join { delim, size } => {
+                let count = (u64_at(record, 8) as usize).min(scry_codegen::JOIN_ARGS as usize);
+                let parts: Vec<String> = (0..count)
+                    .map(|i| {
+                        let start = 16 + i * *size as usize;
+                        let raw = record.get(start..start + *size as usize).unwrap_or_default();
+                        let end = raw.iter().position(|&b| b == 0).unwrap_or(raw.len());
+                        String::from_utf8_lossy(&raw[..end]).into_owned()
+                    })
+                    .collect();
+                let parts: Vec<&str> = parts.iter().map(String::as_str).collect();
+                self.printer.join(&scry_output::join(&parts, delim))?;
+            }
             EventDef::MapFull { map } => {
                 if !self.warned_full[*map] {
                     self.warned_full[*map] = true;

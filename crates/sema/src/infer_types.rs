@@ -1198,7 +1198,15 @@ impl Checker<'_> {
             "strcontains" => Type::U64,
             "bswap" => types[0].clone(),
             "join" => {
-                self.error(call.span, "join() is not supported by scry yet");
+                if !matches!(types[0], Type::Ptr { .. } | Type::Int { .. } | Type::None) {
+                    let message = format!("join() expects an array of strings ({} supplied)", types[0]);
+                    self.error(args[0].span, message);
+                }
+                if let Some(delim) = args.get(1) {
+                    if delim.as_str().is_none() {
+                        self.error(delim.span, "join() delimiter must be a string literal");
+                    }
+                }
                 Type::None
             }
             _ => Type::None,

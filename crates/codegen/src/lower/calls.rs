@@ -230,6 +230,37 @@ impl Builder<'_, '_> {
                 self.output_event(id);
                 Ok(())
             }
+            "join" => {
+                let size = self.join_size;
+                let delim = args.get(1).and_then(|a| a.as_str()).unwrap_or(" ").to_string();
+                let id = self.shared.event(EventDef::Join { delim, size });
+                let record = self.scratch(16 + crate::JOIN_ARGS * size);
+                let pointer = self.scratch(8);
+                self.zero_scratch(record, 16 + crate::JOIN_ARGS * size);
+                self.asm.store_imm(8, SCRATCH, record as i16, id as i32);
+                let slot = self.push_slot(expr.span)?;
+                self.scalar(&args[0])?;
+                self.asm.store(8, Reg::FP, slot, Reg::R0);
+                let done = self.asm.label();
+                for i in 0..crate::JOIN_ARGS {
+                    // pointer = argv[i]; stop at NULL.
+                    self.asm.load(8, Reg::R3, Reg::FP, slot);
+                    self.asm.alu_imm(BPF_ADD, Reg::R3, 8 * i as i32);
+                    self.scratch_ptr(Reg::R1, pointer);
+                    self.asm.mov_imm(Reg::R2, 8);
+                    self.asm.call(helper::PROBE_READ_USER);
+                    self.asm.load(8, Reg::R3, SCRATCH, pointer as i16);
+                    self.asm.jump_imm(BPF_JEQ, Reg::R3, 0, done);
+                    self.scratch_ptr(Reg::R1, record + 16 + i * size);
+                    self.asm.mov_imm(Reg::R2, size as i32);
+                    self.asm.call(helper::PROBE_READ_USER_STR);
+                    self.asm.store_imm(8, SCRATCH, (record + 8) as i16, i as i32 + 1);
+                }
+                self.asm.bind(done);
+                self.pop_slot();
+                self.output(record, 16 + crate::JOIN_ARGS * size);
+                Ok(())
+            }
             "exit" => {
                 let id = self.shared.event(EventDef::Exit);
                 let record = self.scratch(16);
