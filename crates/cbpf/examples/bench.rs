@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 fn frame(i: u32) -> Vec<u8> {
     let mut f = vec![0u8, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 0x08, 0x00];
-    let proto = if i % 3 == 0 { 17 } else { 6 };
+    let proto = if i.is_multiple_of(3) { 17 } else { 6 };
     f.extend_from_slice(&[0x45, 0, 0, 60, 0, 0, 0x40, 0, 64, proto, 0, 0]);
     f.extend_from_slice(&[10, 0, (i >> 8) as u8, i as u8, 10, 0, 0, 1]);
     let dport: u16 = [80, 443, 22, 53, 8080][(i % 5) as usize];
@@ -25,7 +25,7 @@ fn frame(i: u32) -> Vec<u8> {
         0,
         0,
         0x50,
-        if i % 7 == 0 { 2 } else { 0x10 },
+        if i.is_multiple_of(7) { 2 } else { 0x10 },
         0xff,
         0xff,
     ]);

@@ -170,7 +170,7 @@ impl LiveCapture {
             if n < 0 {
                 return Err(io::Error::last_os_error());
             }
-            if !(self.loopback && from.sll_pkttype == libc::PACKET_OUTGOING as u8) {
+            if !(self.loopback && from.sll_pkttype == libc::PACKET_OUTGOING) {
                 break n as usize;
             }
         };

@@ -305,7 +305,7 @@ mod tests {
         let mut seen = Vec::new();
         scan_file(&path, |lt, p| {
             seen.push((lt, p.wirelen, p.data.to_vec()));
-            Ok(seen.len() < 1)
+            Ok(seen.is_empty())
         })
         .unwrap();
         let _ = std::fs::remove_file(&path);

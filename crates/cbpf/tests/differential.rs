@@ -52,7 +52,8 @@ fn libpcap_verdicts(file: &Path, expr: &str, unoptimized: bool) -> Option<Vec<bo
 }
 
 /// Instruction count of `tcpdump -d`.
-fn libpcap_count(lt: LinkType, expr: &str) -> Option<usize> {
+/// The `tcpdump -d -y LT` listing.
+fn libpcap_listing(lt: LinkType, expr: &str) -> Option<String> {
     let out = Command::new("tcpdump")
         .args(["-d", "-y", lt.name(), "--", expr])
         .output()
@@ -60,12 +61,7 @@ fn libpcap_count(lt: LinkType, expr: &str) -> Option<usize> {
     if !out.status.success() {
         return None;
     }
-    Some(
-        String::from_utf8_lossy(&out.stdout)
-            .lines()
-            .filter(|l| l.starts_with('('))
-            .count(),
-    )
+    Some(String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
 fn dir(lt: LinkType) -> PathBuf {
@@ -102,6 +98,7 @@ struct Stats {
     reject_all_proved: usize,
     both_reject: usize,
     truncated_own: usize,
+    identical: usize,
 }
 
 fn check(lt: LinkType, file: &Path, pkts: &[Packet], expr: &str, st: &mut Stats) {
@@ -190,8 +187,12 @@ fn check(lt: LinkType, file: &Path, pkts: &[Packet], expr: &str, st: &mut Stats)
                     ..Options::default()
                 },
             );
-            let len = listing.map(|p| p.len()).unwrap_or(usize::MAX);
-            let n = libpcap_count(lt, expr).unwrap_or(usize::MAX);
+            let len = listing.as_ref().map(|p| p.len()).unwrap_or(usize::MAX);
+            let lib_text = libpcap_listing(lt, expr).unwrap_or_default();
+            let n = lib_text.lines().filter(|l| l.starts_with('(')).count();
+            if listing.is_ok_and(|p| scry_cbpf::insn::listing(&p) == lib_text) {
+                st.identical += 1;
+            }
             match len.cmp(&n) {
                 std::cmp::Ordering::Equal => st.equal += 1,
                 std::cmp::Ordering::Less => st.fewer += 1,
@@ -240,13 +241,14 @@ fn run_suite_with(lt: LinkType, exprs: &[&str], counts_informative: bool) -> Sta
     }
     let _ = std::fs::remove_dir_all(&d);
     eprintln!(
-        "{lt}: {} expressions x {} packets; instruction counts vs libpcap: {} equal, {} fewer, {} more; \
+        "{lt}: {} expressions x {} packets; instruction counts vs libpcap: {} equal, {} fewer, {} more ({} listings byte-identical); \
          {} truncated-packet verdicts follow libpcap's optimizer, {} differ from both libpcap programs",
         st.exprs,
         pkts.len(),
         st.equal,
         st.fewer,
         st.more.len(),
+        st.identical,
         st.opt_truncated_diffs,
         st.truncated_own
     );

@@ -54,6 +54,13 @@ fn dump(prog: &[Insn], level: u8) -> String {
     }
 }
 
+fn sink<'a>(write: &Option<PathBuf>, out: &'a mut dyn Write) -> Sink<'a> {
+    match write {
+        Some(p) => Sink::Pcap(p.clone()),
+        None => Sink::Summaries(out),
+    }
+}
+
 /// Compile errors are the user's: report them and exit 1.
 fn finish(r: Result<(), SessionError>) -> Result<ExitCode> {
     match r {
@@ -82,12 +89,6 @@ pub fn main(args: Vec<OsString>) -> Result<ExitCode> {
         strict: a.strict,
         count: a.count,
     };
-    let sink = |w: &mut dyn Write| -> Sink<'_> {
-        match &a.write {
-            Some(p) => Sink::Pcap(p.clone()),
-            None => Sink::Summaries(w),
-        }
-    };
     let mut stdout = std::io::stdout().lock();
     if let Some(path) = &a.read {
         if a.dump > 0 {
@@ -96,7 +97,9 @@ pub fn main(args: Vec<OsString>) -> Result<ExitCode> {
                     .and_then(|p| Ok(write!(stdout, "{}", dump(&p, a.dump))?)),
             );
         }
-        return finish(session::filter_file(path, &expr, settings, sink(&mut stdout)).map(drop));
+        return finish(
+            session::filter_file(path, &expr, settings, sink(&a.write, &mut stdout)).map(drop),
+        );
     }
     if let Some(iface) = &a.interface {
         if a.dump > 0 {
@@ -105,7 +108,7 @@ pub fn main(args: Vec<OsString>) -> Result<ExitCode> {
                     .and_then(|p| Ok(write!(stdout, "{}", dump(&p, a.dump))?)),
             );
         }
-        let r = session::capture_live(iface, &expr, settings, sink(&mut stdout));
+        let r = session::capture_live(iface, &expr, settings, sink(&a.write, &mut stdout));
         return finish(r.map(drop)).with_context(|| format!("capturing on {iface}"));
     }
     if a.dump == 0 {

@@ -116,8 +116,9 @@ impl<'s, 'a> Builder<'s, 'a> {
             probe,
             args_target: None,
             probe_value: ProbeValue::Const(0),
-            slots: 0,
-            max_slots: 0,
+            // fp-8 is reserved for the 4-byte keys of internal map lookups.
+            slots: 1,
+            max_slots: 1,
             scratch_top: 0,
             scratch_max: 0,
             vars: HashMap::new(),

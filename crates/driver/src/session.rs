@@ -124,6 +124,9 @@ fn load(output: &Output, live: &Live, spec: &ProgramSpec) -> Result<Program, Run
     let insns = spec.code.relocated(|id| map_fd(live, id));
     Program::load(prog_type(&spec.kind), &spec.name, &insns).map_err(|err| match err {
         LoadError::Verifier { log, .. } => {
+            if std::env::var_os("SCRY_VERIFIER_LOG").is_some() {
+                eprintln!("{log}");
+            }
             RunError::Verifier(crate::verifier::render(spec, &log, &output.source))
         }
         other => RunError::Load(other),

@@ -108,7 +108,7 @@ impl Program {
             Err(first)
                 if matches!(
                     first.raw_os_error(),
-                    Some(libc::EACCES) | Some(libc::EINVAL)
+                    Some(libc::EACCES) | Some(libc::EINVAL) | Some(libc::E2BIG)
                 ) =>
             {
                 let mut size = 1 << 20;
