@@ -76,6 +76,11 @@ pub enum Dir {
     Or,
     /// `src and dst`.
     And,
+    /// 802.11 receiver / transmitter address.
+    Ra,
+    Ta,
+    /// 802.11 address fields 1-4.
+    Addr(u8),
 }
 
 /// Type qualifiers.
@@ -153,6 +158,12 @@ pub enum Arith {
         size: u32,
         col: usize,
     },
+    /// `radio[idx:size]`: the radiotap header.
+    Radio {
+        idx: Box<Arith>,
+        size: u32,
+        col: usize,
+    },
     Bin(ArOp, Box<Arith>, Box<Arith>, usize),
     Neg(Box<Arith>),
 }
@@ -171,6 +182,15 @@ pub enum Special {
     Inbound,
     Outbound,
     Ifindex(u32),
+    /// A link-level protocol keyword (`stp`, `ipx`, `llc u`, `isis`, …).
+    Keyword(String),
+    /// 802.11 frame control: `(fc & mask) == value` (`type`, `subtype`).
+    WlanFc {
+        mask: u32,
+        value: u32,
+    },
+    /// 802.11 `dir N` (DS bits of the flags byte).
+    WlanDir(u32),
 }
 
 /// A boolean filter expression.

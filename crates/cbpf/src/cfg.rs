@@ -29,6 +29,9 @@ pub struct Graph {
     pub root: NodeId,
 }
 
+/// How many headers `protochain` follows.
+pub const PROTOCHAIN_DEPTH: usize = 8;
+
 /// The rejecting leaf.
 pub const REJECT: NodeId = 0;
 /// The accepting leaf.
@@ -58,6 +61,7 @@ impl Graph {
                 let b = self.emit_pred(b, t, f);
                 self.emit_pred(a, t, b)
             }
+            Pred::Protochain { v6, nl, proto } => self.protochain(*v6, *nl, *proto, t, f),
             Pred::Test(test) => {
                 self.nodes.push(Node::Block {
                     stmts: test.stmts.clone(),
@@ -69,6 +73,61 @@ impl Graph {
                 self.nodes.len() - 1
             }
         }
+    }
+
+    fn block(&mut self, stmts: Vec<Insn>, k: u32, jt: NodeId, jf: NodeId) -> NodeId {
+        self.nodes.push(Node::Block {
+            stmts,
+            jop: op::JEQ,
+            src: Src::K(k),
+            jt,
+            jf,
+        });
+        self.nodes.len() - 1
+    }
+
+    /// The header-chain walk of `protochain`, unrolled to
+    /// [`PROTOCHAIN_DEPTH`] headers so that every jump goes forward (the
+    /// kernel refuses libpcap's loop). A = next-header value, X = offset of
+    /// the current header from `nl`. Unlike libpcap, the AH length is added
+    /// to the current offset.
+    fn protochain(&mut self, v6: bool, nl: u32, proto: u32, t: NodeId, f: NodeId) -> NodeId {
+        let advance = |add: u32, mul: u32| {
+            vec![
+                Insn::stmt(op::LD | op::B | op::IND, nl),
+                Insn::stmt(op::ST, 0),
+                Insn::stmt(op::LD | op::B | op::IND, nl + 1),
+                Insn::stmt(op::ALU | op::ADD | op::K, add),
+                Insn::stmt(op::ALU | op::MUL | op::K, mul),
+                Insn::stmt(op::ALU | op::ADD | op::X, 0),
+                Insn::stmt(op::MISC | op::TAX, 0),
+                Insn::stmt(op::LD | op::MEM, 0),
+            ]
+        };
+        let mut rest = f;
+        for _ in 0..PROTOCHAIN_DEPTH {
+            let ah = self.block(advance(2, 4), proto, t, rest);
+            let mut d = self.block(Vec::new(), 51, ah, f);
+            if v6 {
+                let ext = self.block(advance(1, 8), proto, t, rest);
+                for h in [44, 43, 60, 0] {
+                    d = self.block(Vec::new(), h, ext, d);
+                }
+            }
+            rest = self.block(Vec::new(), 59, f, d);
+        }
+        let start = if v6 {
+            vec![
+                Insn::stmt(op::LD | op::B | op::ABS, nl + 6),
+                Insn::stmt(op::LDX | op::IMM, 40),
+            ]
+        } else {
+            vec![
+                Insn::stmt(op::LD | op::B | op::ABS, nl + 9),
+                Insn::stmt(op::LDX | op::MSH | op::B, nl),
+            ]
+        };
+        self.block(start, proto, t, rest)
     }
 
     /// Successors of a node.
@@ -106,7 +165,8 @@ impl Graph {
         post
     }
 
-    /// Emits classic BPF. Fails if the program exceeds the kernel's limit.
+    /// Emits classic BPF (of any length: the kernel's limit of 4096
+    /// instructions is checked when attaching, by [`crate::interp::validate`]).
     pub fn emit(&self) -> Result<Vec<Insn>, FilterError> {
         let order = self.order();
         let mut long: Vec<[bool; 2]> = vec![[false; 2]; self.nodes.len()];
@@ -164,12 +224,6 @@ impl Graph {
                 }
             }
             if !changed {
-                if out.len() > 4096 {
-                    return Err(FilterError::General(format!(
-                        "program of {} instructions exceeds the kernel's limit of 4096",
-                        out.len()
-                    )));
-                }
                 return Ok(out);
             }
         }

@@ -171,8 +171,10 @@ pub fn image(insn: &Insn, n: usize) -> String {
             };
             let operand = if c & X != 0 {
                 "x".to_string()
-            } else {
+            } else if matches!(c & 0xf0, AND | OR | XOR) {
                 format!("#0x{k:x}")
+            } else {
+                format!("#{}", k as i32)
             };
             (m, operand)
         }

@@ -29,9 +29,27 @@ pub enum Pred {
     And(Box<Pred>, Box<Pred>),
     Or(Box<Pred>, Box<Pred>),
     Not(Box<Pred>),
+    /// `ip[6] protochain N`: walk the header chain of the IPv4 (`v6` false)
+    /// or IPv6 packet whose network header is at `nl`, looking for `proto`.
+    Protochain {
+        v6: bool,
+        nl: u32,
+        proto: u32,
+    },
 }
 
 impl Pred {
+    /// Whether the predicate walks header chains (which, as in libpcap,
+    /// switches the optimizer off).
+    pub fn has_protochain(&self) -> bool {
+        match self {
+            Pred::Protochain { .. } => true,
+            Pred::And(a, b) | Pred::Or(a, b) => a.has_protochain() || b.has_protochain(),
+            Pred::Not(a) => a.has_protochain(),
+            Pred::Const(_) | Pred::Test(_) => false,
+        }
+    }
+
     /// `a and b` (folding constants).
     pub fn and(a: Pred, b: Pred) -> Pred {
         match (a, b) {

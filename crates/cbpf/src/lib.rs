@@ -62,14 +62,31 @@ impl Default for Options {
 /// Compiles a filter expression to classic BPF.
 pub fn compile(expr: &str, opts: &Options) -> Result<Vec<Insn>, FilterError> {
     let ast = parser::parse(expr)?;
-    let pred = lower::Lower::new(opts.linktype, opts.savefile).expr(&ast)?;
+    let mut lower = lower::Lower::new(opts.linktype, opts.savefile);
+    let pred = lower.expr(&ast)?;
     let mut g = cfg::Graph::build(&pred, opts.snaplen);
-    if opts.optimize {
+    // Like libpcap, no optimization for filters that walk header chains: their
+    // blocks depend on registers set by earlier blocks.
+    if opts.optimize && !pred.has_protochain() {
         opt::optimize(&mut g, opts.strict);
         if matches!(g.nodes[g.root], cfg::Node::Ret(0)) {
             return Err(FilterError::General(
                 "expression rejects all packets".into(),
             ));
+        }
+    }
+    // Run-time link-header offsets (radiotap) are computed once, first.
+    let needs = g.nodes.iter().any(|n| match n {
+        cfg::Node::Block { stmts, .. } => stmts
+            .iter()
+            .any(|i| i.code == insn::op::LDX | insn::op::MEM && i.k == lower::LL_MEM),
+        cfg::Node::Ret(_) => false,
+    });
+    let prologue = lower.prologue().filter(|_| needs);
+    if let (Some(pro), cfg::Node::Block { stmts, .. }) = (prologue, &mut g.nodes[g.root]) {
+        stmts.splice(0..0, pro);
+        if opts.optimize && !pred.has_protochain() {
+            opt::tidy(&mut g);
         }
     }
     g.emit()

@@ -3,7 +3,12 @@
 //! the left-to-right link-layer state that `vlan`/`pppoes`/`mpls` shift.
 
 mod arith;
+mod encap;
+mod llc;
 mod names;
+mod wlan;
+
+pub(crate) use wlan::LL_MEM;
 
 use crate::ast::{Dir, Expr, Id, Kind, Proto, Qual, Special};
 use crate::error::FilterError;
@@ -31,6 +36,8 @@ enum TypeField {
     LoopAf,
     /// After `mpls`: the IP version nibble, bottom-of-stack required.
     Mpls(u32),
+    /// 802.11: the payload follows a variable-length header.
+    Wlan,
 }
 
 /// The left-to-right lowering state.
@@ -72,6 +79,7 @@ impl Lower {
             LinkType::Null => TypeField::NullAf,
             LinkType::Loop => TypeField::LoopAf,
             LinkType::Ppp => TypeField::Ppp(2),
+            LinkType::Ieee80211 | LinkType::Ieee80211Radio => TypeField::Wlan,
         };
         Lower {
             link,
@@ -107,10 +115,7 @@ impl Lower {
         Ok(match self.field {
             TypeField::Ether(off) => {
                 if et <= 1500 {
-                    return Err(FilterError::at(
-                        col,
-                        format!("802.3 length/LLC protocol 0x{et:x} is not supported by scry yet"),
-                    ));
+                    return self.llc_sap("ether proto", et, col);
                 }
                 Pred::eq(off, op::H, et)
             }
@@ -141,6 +146,15 @@ impl Lower {
                     ETH_IP6 => Pred::eq(0, op::W, order(10)),
                     _ => Pred::Const(false),
                 }
+            }
+            TypeField::Wlan => {
+                return Err(FilterError::at(
+                    col,
+                    format!(
+                        "network-layer tests on link type {} are not supported by scry yet",
+                        self.link
+                    ),
+                ));
             }
             TypeField::Mpls(prev) => match et {
                 ETH_IP | ETH_IP6 => {
@@ -218,23 +232,42 @@ impl Lower {
 
     fn prim(&mut self, qual: Qual, id: &Id, col: usize) -> Result<Pred, FilterError> {
         let dir = qual.dir.unwrap_or(Dir::Or);
+        let wlan_dir = matches!(dir, Dir::Ra | Dir::Ta | Dir::Addr(_));
+        if self.is_wlan()
+            && matches!(qual.proto, None | Some(Proto::Link))
+            && let (Id::Mac(mac), None | Some(Kind::Host)) = (id, qual.kind)
+        {
+            return Ok(self.ll(self.wlan_host(mac, dir)));
+        }
+        if wlan_dir {
+            return Err(FilterError::at(
+                col,
+                "802.11 address qualifiers need an 802.11 link and an ethernet address",
+            ));
+        }
         match qual.kind {
             Some(Kind::Port) => return self.port(qual.proto, dir, id, col, false),
             Some(Kind::Portrange) => return self.port(qual.proto, dir, id, col, true),
             Some(Kind::Proto) => return self.proto_prim(qual.proto, id, col),
-            Some(Kind::Gateway) | Some(Kind::Protochain) => {
+            Some(Kind::Protochain) => return self.protochain(qual.proto, id, col),
+            Some(Kind::Gateway) => {
                 return Err(FilterError::unsupported(col, "gateway/protochain"));
             }
             _ => {}
         }
         let is_net = qual.kind == Some(Kind::Net);
         if qual.proto == Some(Proto::Link) {
-            let Id::Mac(mac) = id else {
-                return Err(FilterError::at(
-                    col,
-                    "'ether' host/src/dst needs an ethernet address",
-                ));
+            let mac = match id {
+                Id::Mac(m) => *m,
+                Id::Name(n) if !is_net => names::ether_host(n, col)?,
+                _ => {
+                    return Err(FilterError::at(
+                        col,
+                        "'ether' host/src/dst needs an ethernet address",
+                    ));
+                }
             };
+            let mac = &mac;
             if is_net {
                 return Err(FilterError::at(col, "'ether' modifier applied to net"));
             }
@@ -307,10 +340,10 @@ impl Lower {
                 (v, m)
             }
             Id::Name(n) => {
-                return Err(FilterError::at(
-                    col,
-                    format!("host names are not supported by scry yet ('{n}')"),
-                ));
+                if is_net {
+                    return Err(FilterError::unsupported(col, "net NAME"));
+                }
+                return self.host_name(qual.proto, dir, n, col);
             }
         };
         if addr & !mask != 0 {
@@ -322,12 +355,49 @@ impl Lower {
         self.host4(qual.proto, dir, addr, mask, col)
     }
 
+    /// `host NAME`: every address /etc/hosts gives for the name, IPv4 first.
+    fn host_name(
+        &self,
+        proto: Option<Proto>,
+        dir: Dir,
+        name: &str,
+        col: usize,
+    ) -> Result<Pred, FilterError> {
+        let addrs = names::resolve_host(name, col)?;
+        let want4 = proto != Some(Proto::Ip6);
+        let want6 = matches!(proto, None | Some(Proto::Ip6));
+        let mut p = Pred::Const(false);
+        let mut any = false;
+        for a in &addrs {
+            match a {
+                std::net::IpAddr::V4(v4) if want4 => {
+                    p = Pred::or(p, self.host4(proto, dir, u32::from(*v4), u32::MAX, col)?);
+                    any = true;
+                }
+                std::net::IpAddr::V6(v6) if want6 => {
+                    p = Pred::or(p, self.host6(proto, dir, v6.octets(), 128, col)?);
+                    any = true;
+                }
+                _ => {}
+            }
+        }
+        if !any {
+            return Err(FilterError::at(
+                col,
+                format!("unknown host '{name}' for specified address family"),
+            ));
+        }
+        Ok(p)
+    }
+
     fn dir_pred(&self, dir: Dir, src: Pred, dst: impl FnOnce() -> Pred) -> Pred {
         match dir {
             Dir::Src => src,
             Dir::Dst => dst(),
             Dir::Or => Pred::or(src, dst()),
             Dir::And => Pred::and(src, dst()),
+            // Rejected by `check_dir` before any caller gets here.
+            Dir::Ra | Dir::Ta | Dir::Addr(_) => Pred::Const(false),
         }
     }
 
@@ -488,6 +558,40 @@ impl Lower {
         ))
     }
 
+    /// `[ip|ip6] protochain N`.
+    fn protochain(&self, proto: Option<Proto>, id: &Id, col: usize) -> Result<Pred, FilterError> {
+        let p = names::ip_proto(id, col)?;
+        let v4 = || -> Result<Pred, FilterError> {
+            Ok(Pred::and(
+                self.linktype(ETH_IP, col)?,
+                Pred::Protochain {
+                    v6: false,
+                    nl: self.nl,
+                    proto: p,
+                },
+            ))
+        };
+        let v6 = || -> Result<Pred, FilterError> {
+            Ok(Pred::and(
+                self.linktype(ETH_IP6, col)?,
+                Pred::Protochain {
+                    v6: true,
+                    nl: self.nl,
+                    proto: p,
+                },
+            ))
+        };
+        match proto {
+            None => Ok(Pred::or(v4()?, v6()?)),
+            Some(Proto::Ip) => v4(),
+            Some(Proto::Ip6) => v6(),
+            Some(other) => Err(FilterError::at(
+                col,
+                format!("bad protocol applied for 'protochain': '{}'", other.name()),
+            )),
+        }
+    }
+
     /// Not a non-first IPv4 fragment.
     pub(crate) fn not_frag(&self) -> Pred {
         Pred::not(Pred::cmp(self.nl + 6, op::H, None, op::JSET, 0x1fff))
@@ -531,6 +635,12 @@ impl Lower {
                 op::JGE,
                 Src::K(*n),
             ),
+            Special::Broadcast(None | Some(Proto::Link)) if self.is_wlan() => {
+                self.ll(self.wlan_group(true))
+            }
+            Special::Multicast(None | Some(Proto::Link)) if self.is_wlan() => {
+                self.ll(self.wlan_group(false))
+            }
             Special::Broadcast(None | Some(Proto::Link)) => {
                 self.require_ether(col)?;
                 self.ether_host(&[0xff; 6], Dir::Dst)
@@ -565,6 +675,19 @@ impl Lower {
             Special::Vlan(id) => self.vlan(*id, col)?,
             Special::Mpls(label) => self.mpls(*label, col)?,
             Special::Pppoed => self.linktype(0x8863, col)?,
+            Special::Keyword(name) => self.keyword(name, col)?,
+            Special::WlanFc { mask, value } => {
+                self.require_wlan(col)?;
+                self.ll(Pred::cmp(0, op::B, Some(*mask), op::JEQ, *value))
+            }
+            Special::WlanDir(n) => {
+                self.require_wlan(col)?;
+                self.ll(if *n == 0 {
+                    Pred::not(Pred::cmp(1, op::B, None, op::JSET, 3))
+                } else {
+                    Pred::cmp(1, op::B, Some(3), op::JEQ, *n)
+                })
+            }
             Special::Pppoes(sid) => self.pppoes(*sid, col)?,
             Special::Inbound | Special::Outbound => {
                 let outgoing = match self.link {
@@ -589,84 +712,5 @@ impl Lower {
                 _ => Pred::eq(0xffff_f008, op::W, *n),
             },
         })
-    }
-
-    fn vlan(&mut self, id: Option<u32>, col: usize) -> Result<Pred, FilterError> {
-        let off = match self.field {
-            TypeField::Ether(off) => off,
-            TypeField::Ppp(_) => return Err(FilterError::at(col, "no VLAN support for PPP")),
-            TypeField::Mpls(_) => return Err(FilterError::at(col, "no VLAN match after MPLS")),
-            _ => {
-                return Err(FilterError::at(
-                    col,
-                    format!("no VLAN support for link type {}", self.link),
-                ));
-            }
-        };
-        if self.link != LinkType::En10mb {
-            return Err(FilterError::at(
-                col,
-                format!("no VLAN support for link type {}", self.link),
-            ));
-        }
-        let mut p = Pred::any([0x8100, 0x88a8, 0x9100].map(|t| Pred::eq(off, op::H, t)));
-        if let Some(v) = id {
-            if v > 4095 {
-                return Err(FilterError::at(
-                    col,
-                    format!("VLAN tag {v} greater than maximum 4095"),
-                ));
-            }
-            p = Pred::and(p, Pred::cmp(self.nl, op::H, Some(0xfff), op::JEQ, v));
-        }
-        self.field = TypeField::Ether(off + 4);
-        self.nl += 4;
-        Ok(p)
-    }
-
-    fn mpls(&mut self, label: Option<u32>, col: usize) -> Result<Pred, FilterError> {
-        let mut p = match self.field {
-            TypeField::Ether(off) => Pred::eq(off, op::H, 0x8847),
-            TypeField::Ppp(off) => Pred::eq(off, op::H, 0x281),
-            TypeField::Mpls(prev) => Pred::not(Pred::cmp(prev + 2, op::B, None, op::JSET, 1)),
-            _ => {
-                return Err(FilterError::at(
-                    col,
-                    format!("no MPLS support for link type {}", self.link),
-                ));
-            }
-        };
-        if let Some(l) = label {
-            if l > 0xfffff {
-                return Err(FilterError::at(
-                    col,
-                    format!("MPLS label {l} greater than maximum 1048575"),
-                ));
-            }
-            p = Pred::and(
-                p,
-                Pred::cmp(self.nl, op::W, Some(0xffff_f000), op::JEQ, l << 12),
-            );
-        }
-        self.field = TypeField::Mpls(self.nl);
-        self.nl += 4;
-        self.mpls_depth += 1;
-        Ok(p)
-    }
-
-    fn pppoes(&mut self, sid: Option<u32>, col: usize) -> Result<Pred, FilterError> {
-        let mut p = self.linktype(0x8864, col)?;
-        if let Some(s) = sid {
-            if s > 0xffff {
-                return Err(FilterError::at(
-                    col,
-                    format!("PPPoE session number {s} greater than maximum 65535"),
-                ));
-            }
-            p = Pred::and(p, Pred::cmp(self.nl, op::W, Some(0xffff), op::JEQ, s));
-        }
-        self.field = TypeField::Ppp(self.nl + 6);
-        self.nl += 8;
-        Ok(p)
     }
 }

@@ -68,6 +68,24 @@ fn peephole(g: &mut Graph) {
     }
 }
 
+/// Cleans up after code was prepended to the root block: drops loads made
+/// redundant by it, turns `st M[k]; ldx M[k]` into `st M[k]; tax`, and
+/// removes stores nothing reads.
+pub fn tidy(g: &mut Graph) {
+    eliminate_loads(g);
+    for n in &mut g.nodes {
+        if let Node::Block { stmts, .. } = n {
+            for i in 1..stmts.len() {
+                let (prev, cur) = (stmts[i - 1], stmts[i]);
+                if prev.code == op::ST && cur.code == op::LDX | op::MEM && prev.k == cur.k {
+                    stmts[i] = Insn::stmt(op::MISC | op::TAX, 0);
+                }
+            }
+        }
+    }
+    remove_dead_stores(g);
+}
+
 /// Removes stores to scratch words that no instruction reads.
 fn remove_dead_stores(g: &mut Graph) {
     let mut read = [false; 16];
@@ -443,6 +461,16 @@ fn eliminate_loads(g: &mut Graph) {
             if *v == 0 {
                 *v = vals.fresh();
             }
+        }
+        // A block recomputing exactly what the registers already hold (the
+        // same loads and operations on every path) needs none of its code.
+        let mut sim = st;
+        for ins in stmts.iter() {
+            let (reg, val) = step(ins, &sim, &mut vals);
+            sim[reg] = val;
+        }
+        if sim == st {
+            stmts.clear();
         }
         let mut kept = Vec::with_capacity(stmts.len());
         for ins in stmts.iter() {

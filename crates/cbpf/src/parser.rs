@@ -1,9 +1,16 @@
 //! Recursive-descent parser for the pcap-filter language, with libpcap's
 //! qualifier inheritance (`host a or b` means `host a or host b`).
 
-use crate::ast::{ArOp, Arith, Dir, Expr, Id, Kind, Proto, Qual, RelOp, Special};
+use crate::ast::{ArOp, Arith, Dir, Expr, Id, Kind, Qual, RelOp, Special};
 use crate::error::FilterError;
 use crate::lexer::{Tok, Token, lex};
+
+mod keywords;
+
+use keywords::{
+    LINK_KEYWORDS, LLC_KINDS, UNSUPPORTED, is_keyword, wlan_dir, wlan_subtype, wlan_type,
+};
+pub use keywords::{named_constant, proto_keyword};
 
 /// Parses a filter expression into a syntax tree.
 pub fn parse(src: &str) -> Result<Expr, FilterError> {
@@ -21,211 +28,6 @@ pub fn parse(src: &str) -> Result<Expr, FilterError> {
         return Err(p.expected("'and', 'or' or the end of the expression"));
     }
     Ok(e)
-}
-
-/// Keywords that name a protocol qualifier.
-pub fn proto_keyword(s: &str) -> Option<Proto> {
-    Some(match s {
-        "ether" | "link" | "ppp" | "slip" | "fddi" | "tr" | "wlan" => Proto::Link,
-        "ip" => Proto::Ip,
-        "ip6" => Proto::Ip6,
-        "arp" => Proto::Arp,
-        "rarp" => Proto::Rarp,
-        "tcp" => Proto::Tcp,
-        "udp" => Proto::Udp,
-        "sctp" => Proto::Sctp,
-        "icmp" => Proto::Icmp,
-        "icmp6" => Proto::Icmp6,
-        "igmp" => Proto::Igmp,
-        "igrp" => Proto::Igrp,
-        "pim" => Proto::Pim,
-        "vrrp" => Proto::Vrrp,
-        "carp" => Proto::Carp,
-        "ah" => Proto::Ah,
-        "esp" => Proto::Esp,
-        _ => return None,
-    })
-}
-
-/// Keywords of the language that scry does not implement yet.
-const UNSUPPORTED: &[&str] = &[
-    "decnet",
-    "atalk",
-    "aarp",
-    "iso",
-    "stp",
-    "ipx",
-    "netbeui",
-    "lat",
-    "mopdl",
-    "moprc",
-    "sca",
-    "radio",
-    "llc",
-    "clnp",
-    "esis",
-    "es-is",
-    "isis",
-    "is-is",
-    "l1",
-    "l2",
-    "iih",
-    "lsp",
-    "snp",
-    "csnp",
-    "psnp",
-    "geneve",
-    "vxlan",
-    "protochain",
-    "gateway",
-    "type",
-    "subtype",
-    "dir",
-    "direction",
-    "ra",
-    "ta",
-    "addr1",
-    "addr2",
-    "addr3",
-    "addr4",
-    "address1",
-    "address2",
-    "address3",
-    "address4",
-    "vpi",
-    "vci",
-    "lane",
-    "oam",
-    "oamf4",
-    "oamf4ec",
-    "oamf4sc",
-    "metac",
-    "bcc",
-    "sc",
-    "ilmic",
-    "connectmsg",
-    "metaconnect",
-    "fisu",
-    "lssu",
-    "lsu",
-    "msu",
-    "hfisu",
-    "hlssu",
-    "hmsu",
-    "sio",
-    "opc",
-    "dpc",
-    "sls",
-    "hsio",
-    "hopc",
-    "hdpc",
-    "hsls",
-    "ifname",
-    "on",
-    "rnr",
-    "rulenum",
-    "srnr",
-    "srulenum",
-    "reason",
-    "action",
-    "rset",
-    "ruleset",
-    "byte",
-];
-
-/// Words that are always keywords (never a bare value).
-fn is_keyword(s: &str) -> bool {
-    proto_keyword(s).is_some()
-        || UNSUPPORTED.contains(&s)
-        || matches!(
-            s,
-            "and"
-                | "or"
-                | "not"
-                | "src"
-                | "dst"
-                | "host"
-                | "net"
-                | "port"
-                | "portrange"
-                | "proto"
-                | "mask"
-                | "less"
-                | "greater"
-                | "len"
-                | "length"
-                | "broadcast"
-                | "multicast"
-                | "vlan"
-                | "mpls"
-                | "pppoes"
-                | "pppoed"
-                | "inbound"
-                | "outbound"
-                | "ifindex"
-        )
-}
-
-/// Named constants usable in arithmetic.
-pub fn named_constant(s: &str) -> Option<u32> {
-    Some(match s {
-        "icmptype" | "icmp6type" => 0,
-        "icmpcode" | "icmp6code" => 1,
-        "tcpflags" => 13,
-        "tcp-fin" => 0x01,
-        "tcp-syn" => 0x02,
-        "tcp-rst" => 0x04,
-        "tcp-push" => 0x08,
-        "tcp-ack" => 0x10,
-        "tcp-urg" => 0x20,
-        "tcp-ece" => 0x40,
-        "tcp-cwr" => 0x80,
-        "icmp-echoreply" => 0,
-        "icmp-unreach" => 3,
-        "icmp-sourcequench" => 4,
-        "icmp-redirect" => 5,
-        "icmp-echo" => 8,
-        "icmp-routeradvert" => 9,
-        "icmp-routersolicit" => 10,
-        "icmp-timxceed" => 11,
-        "icmp-paramprob" => 12,
-        "icmp-tstamp" => 13,
-        "icmp-tstampreply" => 14,
-        "icmp-ireq" => 15,
-        "icmp-ireqreply" => 16,
-        "icmp-maskreq" => 17,
-        "icmp-maskreply" => 18,
-        "icmp6-destinationunreach" => 1,
-        "icmp6-packettoobig" => 2,
-        "icmp6-timeexceeded" => 3,
-        "icmp6-parameterproblem" => 4,
-        "icmp6-echo" => 128,
-        "icmp6-echoreply" => 129,
-        "icmp6-multicastlistenerquery" => 130,
-        "icmp6-multicastlistenerreportv1" => 131,
-        "icmp6-multicastlistenerdone" => 132,
-        "icmp6-routersolicit" => 133,
-        "icmp6-routeradvert" => 134,
-        "icmp6-neighborsolicit" => 135,
-        "icmp6-neighboradvert" => 136,
-        "icmp6-redirect" => 137,
-        "icmp6-routerrenum" => 138,
-        "icmp6-nodeinformationquery" => 139,
-        "icmp6-nodeinformationresponse" => 140,
-        "icmp6-ineighbordiscoverysolicit" => 141,
-        "icmp6-ineighbordiscoveryadvert" => 142,
-        "icmp6-multicastlistenerreportv2" => 143,
-        "icmp6-homeagentdiscoveryrequest" => 144,
-        "icmp6-homeagentdiscoveryreply" => 145,
-        "icmp6-mobileprefixsolicit" => 146,
-        "icmp6-mobileprefixadvert" => 147,
-        "icmp6-certpathsolicit" => 148,
-        "icmp6-certpathadvert" => 149,
-        "icmp6-multicastrouteradvert" => 151,
-        "icmp6-multicastroutersolicit" => 152,
-        "icmp6-multicastrouterterm" => 153,
-        _ => return None,
-    })
 }
 
 struct Parser {
@@ -366,7 +168,8 @@ impl Parser {
             } => {
                 named_constant(text).is_some()
                     || matches!(text.as_str(), "len" | "length")
-                    || (proto_keyword(text).is_some() && matches!(self.peek_at(1), Tok::Punct("[")))
+                    || ((proto_keyword(text).is_some() || text == "radio")
+                        && matches!(self.peek_at(1), Tok::Punct("[")))
             }
             _ => false,
         }
@@ -442,6 +245,35 @@ impl Parser {
             }
             _ => {}
         }
+        if matches!(word.as_str(), "type" | "subtype" | "dir" | "direction") {
+            self.bump();
+            return self.wlan(&word, col);
+        }
+        if LINK_KEYWORDS.contains(&word.as_str()) {
+            self.bump();
+            // Qualifier uses (`decnet host 1.2`, `iso proto 4`) are not supported.
+            if self.is_value()
+                || matches!(self.kw(), Some("src" | "dst" | "host" | "net" | "proto"))
+            {
+                return Err(FilterError::unsupported(
+                    col,
+                    &format!("{word} {}", self.kw().unwrap_or("value")),
+                ));
+            }
+            let mut name = word.replace("es-is", "esis").replace("is-is", "isis");
+            if let Some(k) = self
+                .kw()
+                .filter(|k| name == "llc" && LLC_KINDS.contains(k))
+                .map(str::to_string)
+            {
+                self.bump();
+                name = format!("llc {k}");
+            }
+            return Ok(Expr::Special {
+                what: Special::Keyword(name),
+                col,
+            });
+        }
         if UNSUPPORTED.contains(&word.as_str()) {
             return Err(FilterError::unsupported(col, &word));
         }
@@ -459,9 +291,6 @@ impl Parser {
                         Special::Multicast(Some(p))
                     };
                     return Ok(Expr::Special { what, col });
-                }
-                Some("protochain") => {
-                    return Err(FilterError::unsupported(self.col(), "protochain"));
                 }
                 _ => {}
             }
@@ -486,8 +315,16 @@ impl Parser {
                     qual.dir = Some(first);
                 }
             }
-            Some(d @ ("ra" | "ta" | "addr1" | "addr2" | "addr3" | "addr4")) => {
-                return Err(FilterError::unsupported(self.col(), d));
+            Some(
+                d @ ("ra" | "ta" | "addr1" | "addr2" | "addr3" | "addr4" | "address1" | "address2"
+                | "address3" | "address4"),
+            ) => {
+                qual.dir = Some(match d {
+                    "ra" => Dir::Ra,
+                    "ta" => Dir::Ta,
+                    _ => Dir::Addr(d.as_bytes()[d.len() - 1] - b'0'),
+                });
+                self.bump();
             }
             _ => {}
         }
@@ -498,8 +335,8 @@ impl Parser {
             Some("port") => Some(Kind::Port),
             Some("portrange") => Some(Kind::Portrange),
             Some("proto") => Some(Kind::Proto),
+            Some("protochain") => Some(Kind::Protochain),
             Some("gateway") => return Err(FilterError::unsupported(self.col(), "gateway")),
-            Some("protochain") => return Err(FilterError::unsupported(self.col(), "protochain")),
             _ => None,
         };
         if kind.is_some() {
@@ -519,6 +356,78 @@ impl Parser {
         self.last = qual;
         let id = self.value(qual.kind)?;
         Ok(Expr::Prim { qual, id, col })
+    }
+
+    /// `type T [subtype S]`, `subtype S`, `dir D` (802.11).
+    fn wlan(&mut self, word: &str, col: usize) -> Result<Expr, FilterError> {
+        let vcol = self.col();
+        let what = match (word, self.bump()) {
+            ("type", Tok::Num(n)) if n & !0x0c == 0 => Special::WlanFc {
+                mask: 0x0c,
+                value: n,
+            },
+            ("type", Tok::Num(n)) => {
+                return Err(FilterError::at(
+                    vcol,
+                    format!("invalid 802.11 type value 0x{n:02x}"),
+                ));
+            }
+            ("type", Tok::Name { text, .. }) => {
+                let ty = wlan_type(&text).ok_or_else(|| {
+                    FilterError::at(vcol, format!("unknown 802.11 type name \"{text}\""))
+                })?;
+                if self.kw() != Some("subtype") {
+                    return Ok(Expr::Special {
+                        what: Special::WlanFc {
+                            mask: 0x0c,
+                            value: ty,
+                        },
+                        col,
+                    });
+                }
+                self.bump();
+                let scol = self.col();
+                let st = match self.bump() {
+                    Tok::Num(n) if n & !0xf0 == 0 => n,
+                    Tok::Num(n) => {
+                        return Err(FilterError::at(
+                            scol,
+                            format!("invalid 802.11 subtype value 0x{n:02x}"),
+                        ));
+                    }
+                    Tok::Name { text, .. } => wlan_subtype(Some(ty), &text)
+                        .map(|(_, st)| st)
+                        .ok_or_else(|| {
+                            FilterError::at(scol, format!("unknown 802.11 subtype name \"{text}\""))
+                        })?,
+                    _ => return Err(FilterError::at(scol, "expected an 802.11 subtype")),
+                };
+                Special::WlanFc {
+                    mask: 0xfc,
+                    value: ty | st,
+                }
+            }
+            ("subtype", Tok::Name { text, .. }) => {
+                let (ty, st) = wlan_subtype(None, &text).ok_or_else(|| {
+                    FilterError::at(vcol, format!("unknown 802.11 subtype name \"{text}\""))
+                })?;
+                Special::WlanFc {
+                    mask: 0xfc,
+                    value: ty | st,
+                }
+            }
+            ("dir" | "direction", Tok::Num(n)) if n <= 3 => Special::WlanDir(n),
+            ("dir" | "direction", Tok::Name { text, .. }) if wlan_dir(&text).is_some() => {
+                Special::WlanDir(wlan_dir(&text).unwrap_or(0))
+            }
+            _ => {
+                return Err(FilterError::at(
+                    vcol,
+                    format!("expected an 802.11 {word} value"),
+                ));
+            }
+        };
+        Ok(Expr::Special { what, col })
     }
 
     fn is_value(&self) -> bool {
@@ -648,6 +557,24 @@ impl Parser {
         Ok(lhs)
     }
 
+    /// `[idx]` or `[idx:size]` after an accessor name.
+    fn accessor(&mut self) -> Result<(Arith, u32), FilterError> {
+        self.expect_punct("[")?;
+        let idx = self.arith(0)?;
+        let size = if self.eat_punct(":") {
+            let scol = self.col();
+            let s = self.number("a size (1, 2 or 4)")?;
+            if !matches!(s, 1 | 2 | 4) {
+                return Err(FilterError::at(scol, "data size must be 1, 2, or 4"));
+            }
+            s
+        } else {
+            1
+        };
+        self.expect_punct("]")?;
+        Ok((idx, size))
+    }
+
     fn arith_atom(&mut self) -> Result<Arith, FilterError> {
         let col = self.col();
         match self.peek().clone() {
@@ -679,19 +606,7 @@ impl Parser {
                 }
                 if let Some(proto) = proto_keyword(&text) {
                     self.bump();
-                    self.expect_punct("[")?;
-                    let idx = self.arith(0)?;
-                    let size = if self.eat_punct(":") {
-                        let scol = self.col();
-                        let s = self.number("a size (1, 2 or 4)")?;
-                        if !matches!(s, 1 | 2 | 4) {
-                            return Err(FilterError::at(scol, "data size must be 1, 2, or 4"));
-                        }
-                        s
-                    } else {
-                        1
-                    };
-                    self.expect_punct("]")?;
+                    let (idx, size) = self.accessor()?;
                     return Ok(Arith::Load {
                         proto,
                         idx: Box::new(idx),
@@ -700,7 +615,13 @@ impl Parser {
                     });
                 }
                 if text == "radio" {
-                    return Err(FilterError::unsupported(col, "radio"));
+                    self.bump();
+                    let (idx, size) = self.accessor()?;
+                    return Ok(Arith::Radio {
+                        idx: Box::new(idx),
+                        size,
+                        col,
+                    });
                 }
                 Err(self.expected("a number, 'len' or a packet accessor"))
             }
@@ -719,6 +640,7 @@ fn err_col(e: &FilterError) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ast::Proto;
 
     #[test]
     fn inherits_qualifiers() {
@@ -770,7 +692,7 @@ mod tests {
         );
         assert_eq!(
             parse("decnet host 1.2").unwrap_err().to_string(),
-            "'decnet' is not supported by scry yet at column 1"
+            "'decnet host' is not supported by scry yet at column 1"
         );
         assert!(
             parse("(host 1.2.3.4")

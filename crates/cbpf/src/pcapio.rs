@@ -1,6 +1,7 @@
 //! Reading pcap and pcapng files and writing pcap files (through `pcap-file`).
 
 use pcap_file::pcap::{PcapHeader, PcapPacket, PcapReader, PcapWriter};
+use pcap_file::pcapng::blocks::interface_description::InterfaceDescriptionOption;
 use pcap_file::pcapng::{Block, PcapNgReader};
 use pcap_file::{DataLink, Endianness};
 use std::fs::File;
@@ -58,48 +59,55 @@ where
     F: FnMut(u32, PacketRef<'_>) -> Result<bool, String>,
 {
     let file = File::open(path).map_err(|e| io_err(path, e))?;
-    let mut r = BufReader::with_capacity(1 << 20, file);
-    let magic = r.fill_buf().map_err(|e| io_err(path, e))?;
+    scan_reader(BufReader::with_capacity(1 << 20, file), &mut f, false)
+        .map(drop)
+        .map_err(|e| fmt_err(path, e))
+}
+
+/// The LINKTYPE of a pcap file, or of the first interface of a pcapng file.
+pub fn file_linktype(path: &Path) -> Result<u32, CaptureFileError> {
+    let file = File::open(path).map_err(|e| io_err(path, e))?;
+    scan_reader(BufReader::new(file), &mut |_, _| Ok(false), true).map_err(|e| fmt_err(path, e))
+}
+
+/// Parses a pcap or pcapng file held in memory.
+pub fn read_bytes(bytes: &[u8]) -> Result<Capture, String> {
+    let mut packets = Vec::new();
+    let linktype = scan_reader(
+        bytes,
+        &mut |_, p| {
+            packets.push(Packet {
+                ts: p.ts,
+                wirelen: p.wirelen,
+                data: p.data.to_vec(),
+            });
+            Ok(true)
+        },
+        false,
+    )?;
+    Ok(Capture { linktype, packets })
+}
+
+type PacketFn<'f> = dyn FnMut(u32, PacketRef<'_>) -> Result<bool, String> + 'f;
+
+/// Feeds every packet to `f`; returns the LINKTYPE (after the header only,
+/// with `header_only`).
+fn scan_reader<R: BufRead>(
+    mut r: R,
+    f: &mut PacketFn<'_>,
+    header_only: bool,
+) -> Result<u32, String> {
+    let magic = r.fill_buf().map_err(|e| e.to_string())?;
     if magic.starts_with(&[0x0a, 0x0d, 0x0d, 0x0a]) {
-        let mut rd = PcapNgReader::new(r).map_err(|e| fmt_err(path, e))?;
-        let mut linktype = None;
-        while let Some(b) = rd.next_block() {
-            let (ts, wirelen, data) = match b.map_err(|e| fmt_err(path, e))? {
-                Block::InterfaceDescription(idb) => {
-                    let lt = u32::from(idb.linktype);
-                    if linktype.is_some_and(|f| f != lt) {
-                        return Err(fmt_err(
-                            path,
-                            "pcapng files with several link types are not supported by scry yet",
-                        ));
-                    }
-                    linktype = Some(lt);
-                    continue;
-                }
-                Block::EnhancedPacket(p) => (p.timestamp, p.original_len, p.data),
-                Block::SimplePacket(p) => (Duration::ZERO, p.original_len, p.data),
-                _ => continue,
-            };
-            let lt = linktype.unwrap_or(1);
-            if !f(
-                lt,
-                PacketRef {
-                    ts,
-                    wirelen,
-                    data: &data,
-                },
-            )
-            .map_err(|e| fmt_err(path, e))?
-            {
-                break;
-            }
-        }
-        return Ok(());
+        return scan_pcapng(r, f, header_only);
     }
-    let mut rd = PcapReader::new(r).map_err(|e| fmt_err(path, e))?;
+    let mut rd = PcapReader::new(r).map_err(|e| e.to_string())?;
     let lt = u32::from(rd.header().datalink);
+    if header_only {
+        return Ok(lt);
+    }
     while let Some(p) = rd.next_packet() {
-        let p = p.map_err(|e| fmt_err(path, e))?;
+        let p = p.map_err(|e| e.to_string())?;
         if !f(
             lt,
             PacketRef {
@@ -107,31 +115,72 @@ where
                 wirelen: p.orig_len,
                 data: &p.data,
             },
-        )
-        .map_err(|e| fmt_err(path, e))?
-        {
+        )? {
             break;
         }
     }
-    Ok(())
+    Ok(lt)
 }
 
-/// The LINKTYPE of a pcap file, or of the first interface of a pcapng file.
-pub fn file_linktype(path: &Path) -> Result<u32, CaptureFileError> {
-    let file = File::open(path).map_err(|e| io_err(path, e))?;
-    let mut r = BufReader::new(file);
-    let magic = r.fill_buf().map_err(|e| io_err(path, e))?;
-    if magic.starts_with(&[0x0a, 0x0d, 0x0d, 0x0a]) {
-        let mut rd = PcapNgReader::new(r).map_err(|e| fmt_err(path, e))?;
-        while let Some(b) = rd.next_block() {
-            if let Block::InterfaceDescription(idb) = b.map_err(|e| fmt_err(path, e))? {
-                return Ok(u32::from(idb.linktype));
-            }
-        }
-        return Ok(1);
+/// Units per second of an `if_tsresol` value (default: microseconds).
+fn tsresol_units(v: u8) -> u128 {
+    if v & 0x80 == 0 {
+        10u128.pow(u32::from(v.min(30)))
+    } else {
+        1u128 << (v & 0x7f).min(100)
     }
-    let rd = PcapReader::new(r).map_err(|e| fmt_err(path, e))?;
-    Ok(u32::from(rd.header().datalink))
+}
+
+fn scan_pcapng<R: Read>(r: R, f: &mut PacketFn<'_>, header_only: bool) -> Result<u32, String> {
+    let mut rd = PcapNgReader::new(r).map_err(|e| e.to_string())?;
+    let mut linktype = None;
+    // Units per second of each interface's timestamps.
+    let mut units: Vec<u128> = Vec::new();
+    while let Some(b) = rd.next_block() {
+        let (iface, raw, wirelen, data) = match b.map_err(|e| e.to_string())? {
+            Block::InterfaceDescription(idb) => {
+                let lt = u32::from(idb.linktype);
+                if linktype.is_some_and(|f| f != lt) {
+                    return Err(
+                        "pcapng files with several link types are not supported by scry yet".into(),
+                    );
+                }
+                linktype = Some(lt);
+                if header_only {
+                    return Ok(lt);
+                }
+                let res = idb.options.iter().find_map(|o| match o {
+                    InterfaceDescriptionOption::IfTsResol(v) => Some(*v),
+                    _ => None,
+                });
+                units.push(tsresol_units(res.unwrap_or(6)));
+                continue;
+            }
+            // pcap-file hands the raw timestamp count over as nanoseconds.
+            Block::EnhancedPacket(p) => (
+                p.interface_id as usize,
+                p.timestamp.as_nanos(),
+                p.original_len,
+                p.data,
+            ),
+            Block::SimplePacket(p) => (0, 0, p.original_len, p.data),
+            _ => continue,
+        };
+        let per_sec = units.get(iface).copied().unwrap_or(1_000_000).max(1);
+        let nanos = raw.saturating_mul(1_000_000_000) / per_sec;
+        let ts = Duration::from_nanos(u64::try_from(nanos).unwrap_or(u64::MAX));
+        if !f(
+            linktype.unwrap_or(1),
+            PacketRef {
+                ts,
+                wirelen,
+                data: &data,
+            },
+        )? {
+            break;
+        }
+    }
+    Ok(linktype.unwrap_or(1))
 }
 
 /// A whole capture file.
@@ -162,57 +211,6 @@ pub fn read_file(path: &Path) -> Result<Capture, CaptureFileError> {
     let mut bytes = Vec::new();
     f.read_to_end(&mut bytes).map_err(|e| io_err(path, e))?;
     read_bytes(&bytes).map_err(|e| fmt_err(path, e))
-}
-
-/// Parses a pcap or pcapng file held in memory.
-pub fn read_bytes(bytes: &[u8]) -> Result<Capture, String> {
-    if bytes.starts_with(&[0x0a, 0x0d, 0x0d, 0x0a]) {
-        return read_pcapng(bytes);
-    }
-    let mut r = PcapReader::new(bytes).map_err(|e| e.to_string())?;
-    let linktype = u32::from(r.header().datalink);
-    let mut packets = Vec::new();
-    while let Some(p) = r.next_packet() {
-        let p = p.map_err(|e| e.to_string())?;
-        packets.push(Packet {
-            ts: p.timestamp,
-            wirelen: p.orig_len,
-            data: p.data.into_owned(),
-        });
-    }
-    Ok(Capture { linktype, packets })
-}
-
-fn read_pcapng(bytes: &[u8]) -> Result<Capture, String> {
-    let mut r = PcapNgReader::new(bytes).map_err(|e| e.to_string())?;
-    let mut linktypes: Vec<u32> = Vec::new();
-    let mut packets = Vec::new();
-    while let Some(b) = r.next_block() {
-        match b.map_err(|e| e.to_string())? {
-            Block::InterfaceDescription(idb) => {
-                let lt = u32::from(idb.linktype);
-                if linktypes.first().is_some_and(|f| *f != lt) {
-                    return Err(
-                        "pcapng files with several link types are not supported by scry yet".into(),
-                    );
-                }
-                linktypes.push(lt);
-            }
-            Block::EnhancedPacket(p) => packets.push(Packet {
-                ts: p.timestamp,
-                wirelen: p.original_len,
-                data: p.data.into_owned(),
-            }),
-            Block::SimplePacket(p) => packets.push(Packet {
-                ts: Duration::ZERO,
-                wirelen: p.original_len,
-                data: p.data.into_owned(),
-            }),
-            _ => {}
-        }
-    }
-    let linktype = linktypes.first().copied().unwrap_or(1);
-    Ok(Capture { linktype, packets })
 }
 
 /// A pcap file writer.
@@ -276,6 +274,49 @@ pub fn write_file(path: &Path, linktype: u32, packets: &[Packet]) -> Result<(), 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn block(ty: u32, body: &[u8]) -> Vec<u8> {
+        let len = (12 + body.len()) as u32;
+        let mut b = ty.to_le_bytes().to_vec();
+        b.extend_from_slice(&len.to_le_bytes());
+        b.extend_from_slice(body);
+        b.extend_from_slice(&len.to_le_bytes());
+        b
+    }
+
+    #[test]
+    fn reads_pcapng() {
+        let mut shb = 0x1a2b_3c4du32.to_le_bytes().to_vec();
+        shb.extend_from_slice(&[1, 0, 0, 0]);
+        shb.extend_from_slice(&u64::MAX.to_le_bytes());
+        let mut idb = 113u16.to_le_bytes().to_vec();
+        idb.extend_from_slice(&[0, 0]);
+        idb.extend_from_slice(&65535u32.to_le_bytes());
+        let mut epb = Vec::new();
+        for v in [0u32, 0, 1_000_000, 3, 60] {
+            epb.extend_from_slice(&v.to_le_bytes());
+        }
+        epb.extend_from_slice(&[7, 8, 9, 0]);
+        let bytes = [block(0x0a0d_0d0a, &shb), block(1, &idb), block(6, &epb)].concat();
+        let c = read_bytes(&bytes).unwrap();
+        assert_eq!(c.linktype, 113);
+        assert_eq!(c.packets.len(), 1);
+        assert_eq!(c.packets[0].data, vec![7, 8, 9]);
+        assert_eq!(c.packets[0].wirelen, 60);
+        assert_eq!(c.packets[0].ts, Duration::from_secs(1));
+        let path = std::env::temp_dir().join(format!("scry-cbpf-ng-{}.pcapng", std::process::id()));
+        std::fs::write(&path, &bytes).unwrap();
+        assert_eq!(file_linktype(&path).unwrap(), 113);
+        let mut n = 0;
+        scan_file(&path, |lt, p| {
+            assert_eq!((lt, p.data), (113, &[7u8, 8, 9][..]));
+            n += 1;
+            Ok(true)
+        })
+        .unwrap();
+        let _ = std::fs::remove_file(&path);
+        assert_eq!(n, 1);
+    }
 
     #[test]
     fn pcap_round_trip_keeps_truncation() {

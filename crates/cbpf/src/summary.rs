@@ -145,6 +145,19 @@ fn link(lt: LinkType, b: &[u8]) -> String {
         },
         LinkType::LinuxSll => network(be16(b, 14).unwrap_or(0), b.get(16..).unwrap_or(&[])),
         LinkType::LinuxSll2 => network(be16(b, 0).unwrap_or(0), b.get(20..).unwrap_or(&[])),
+        LinkType::Ieee80211Radio => match be16(b, 2).map(u16::swap_bytes) {
+            Some(n) if usize::from(n) <= b.len() => link(LinkType::Ieee80211, &b[usize::from(n)..]),
+            _ => "truncated radiotap header".into(),
+        },
+        LinkType::Ieee80211 => match b.first() {
+            Some(fc) => {
+                let ty = ["mgt", "ctl", "data", "ext"][usize::from((fc >> 2) & 3)];
+                let ta = b.get(10..16).map(mac).unwrap_or_else(|| "?".into());
+                let ra = b.get(4..10).map(mac).unwrap_or_else(|| "?".into());
+                format!("802.11 {ty} subtype {} {ta} > {ra}", fc >> 4)
+            }
+            None => "truncated 802.11 header".into(),
+        },
         LinkType::Null | LinkType::Loop | LinkType::Ppp => {
             let rest = b.get(4..).unwrap_or(&[]);
             match rest.first().map(|v| v >> 4) {

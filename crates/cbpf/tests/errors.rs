@@ -71,36 +71,36 @@ const INVALID: &[(&str, &str)] = &[
     ("tcp[0] = 1 and (udp or", "at column 23"),
     ("ip[0] & 0xf > > 5", "at column 15"),
     ("a $ b", "unexpected character '$' at column 3"),
+    ("tcp protochain 6", "bad protocol applied for 'protochain'"),
+    (
+        "type mgt",
+        "802.11 link-layer types supported only on 802.11",
+    ),
+    (
+        "wlan ra 1:2:3:4:5:6",
+        "802.11 address qualifiers need an 802.11 link",
+    ),
+    ("type foo", "unknown 802.11 type name \"foo\" at column 6"),
+    ("dir 7", "expected an 802.11 dir value at column 5"),
+    (
+        "radio[0] = 1",
+        "'radio' accessor needs link type IEEE802_11_RADIO at column 1",
+    ),
 ];
 
 /// Constructs of the language that scry does not implement yet.
 const UNSUPPORTED: &[(&str, &str)] = &[
-    ("decnet host 1.2", "'decnet' is not supported by scry yet"),
+    (
+        "decnet host 1.2",
+        "'decnet host' is not supported by scry yet",
+    ),
     ("gateway foo", "'gateway' is not supported by scry yet"),
-    (
-        "ip protochain 6",
-        "'protochain' is not supported by scry yet",
-    ),
-    (
-        "ip6 protochain 17",
-        "'protochain' is not supported by scry yet",
-    ),
     ("geneve", "'geneve' is not supported by scry yet"),
-    ("llc", "'llc' is not supported by scry yet"),
-    ("type mgt", "'type' is not supported by scry yet"),
-    ("radio[0] = 1", "'radio' is not supported by scry yet"),
-    ("iso", "'iso' is not supported by scry yet"),
-    ("stp", "'stp' is not supported by scry yet"),
-    ("atalk", "'atalk' is not supported by scry yet"),
-    ("wlan ra 1:2:3:4:5:6", "'ra' is not supported by scry yet"),
     (
-        "host example.com",
-        "host names are not supported by scry yet",
+        "host example.invalid",
+        "unknown host 'example.invalid' (scry resolves names through /etc/hosts only)",
     ),
-    (
-        "ether proto 42",
-        "802.3 length/LLC protocol 0x2a is not supported by scry yet",
-    ),
+    ("vxlan", "'vxlan' is not supported by scry yet"),
 ];
 
 fn libpcap_rejects(expr: &str) -> Option<bool> {
@@ -140,6 +140,15 @@ fn invalid_expressions_fail_with_positions() {
 
 #[test]
 fn unsupported_constructs_are_named() {
+    let raw = Options {
+        linktype: scry_cbpf::LinkType::Raw,
+        ..Options::default()
+    };
+    let err = compile("stp", &raw).expect_err("stp on RAW").to_string();
+    assert_eq!(
+        err,
+        "'stp' on link type RAW is not supported by scry yet at column 1"
+    );
     for (expr, want) in UNSUPPORTED {
         let err = compile(expr, &Options::default())
             .expect_err(expr)

@@ -131,6 +131,12 @@ fn run(args: Args) -> Result<u8> {
             .unwrap_or(4096)
             .max(1),
         pid: args.pid,
+        // The ring buffer: BPFTRACE_PERF_RB_PAGES pages (default 1024: 4 MiB), a power of two.
+        ringbuf_size: (env_u32(&["BPFTRACE_PERF_RB_PAGES"])
+            .unwrap_or(1024)
+            .clamp(1, 1 << 18)
+            * 4096)
+            .next_power_of_two(),
     };
     let output = match scry_driver::compile(&name, &text, &kernel, &options) {
         Ok(output) => output,

@@ -103,18 +103,44 @@ pub struct ProgramSpec {
 /// What a ring-buffer record means, by event id.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum EventDef {
-    Printf { format: String, args: Vec<Type> },
-    System { format: String, args: Vec<Type> },
-    Cat { format: String, args: Vec<Type> },
+    Printf {
+        format: String,
+        args: Vec<Type>,
+    },
+    System {
+        format: String,
+        args: Vec<Type>,
+    },
+    Cat {
+        format: String,
+        args: Vec<Type>,
+    },
     Exit,
-    PrintMap { map: usize, top: u64, div: u64 },
-    PrintValue { ty: Type },
-    Clear { map: usize },
-    Zero { map: usize },
-    Time { format: Option<String> },
+    PrintMap {
+        map: usize,
+        top: u64,
+        div: u64,
+    },
+    PrintValue {
+        ty: Type,
+    },
+    Clear {
+        map: usize,
+    },
+    Zero {
+        map: usize,
+    },
+    Time {
+        format: Option<String>,
+    },
     /// `join(argv, delim)`: a count, then `JOIN_ARGS` strings of `size` bytes.
-    Join { delim: String, size: u32 },
-    MapFull { map: usize },
+    Join {
+        delim: String,
+        size: u32,
+    },
+    MapFull {
+        map: usize,
+    },
 }
 
 /// Everything needed to run the program.

@@ -14,6 +14,8 @@ pub struct CompileOptions {
     pub map_keys_max: u32,
     /// `-p`: trace only this process.
     pub pid: Option<u32>,
+    /// Ring buffer size in bytes (a power of two, at least a page).
+    pub ringbuf_size: u32,
 }
 
 impl Default for CompileOptions {
@@ -24,6 +26,7 @@ impl Default for CompileOptions {
             unsafe_ok: false,
             map_keys_max: 4096,
             pid: None,
+            ringbuf_size: 1 << 22,
         }
     }
 }
@@ -83,7 +86,7 @@ pub fn compile(
     let codegen_options = scry_codegen::Options {
         map_keys_max: options.map_keys_max,
         pid_filter: options.pid,
-        ..Default::default()
+        ringbuf_size: options.ringbuf_size,
     };
     let compiled = match scry_codegen::compile(&parsed.program, &analysis, &codegen_options) {
         Ok(compiled) => compiled,

@@ -356,7 +356,9 @@ impl Handler<'_, '_> {
                 let parts: Vec<String> = (0..count)
                     .map(|i| {
                         let start = 16 + i * *size as usize;
-                        let raw = record.get(start..start + *size as usize).unwrap_or_default();
+                        let raw = record
+                            .get(start..start + *size as usize)
+                            .unwrap_or_default();
                         let end = raw.iter().position(|&b| b == 0).unwrap_or(raw.len());
                         String::from_utf8_lossy(&raw[..end]).into_owned()
                     })
@@ -497,12 +499,12 @@ pub fn run(
     }
     let mut child = match (&options.command, &flow) {
         (Some(argv), Flow::Continue) => {
-            let child = sys::spawn_stopped(argv)?;
-            let cpid = child.id() as u64;
+            let mut child = sys::spawn_held(argv)?;
+            let cpid = child.pid as u64;
             let mut config = config.clone();
             config[scry_codegen::config::CPID as usize..][..8].copy_from_slice(&cpid.to_ne_bytes());
             config_map.update(&0u32.to_ne_bytes(), &config)?;
-            sys::kill(child.id(), libc::SIGCONT)?;
+            child.release();
             Some(child)
         }
         _ => None,
@@ -512,7 +514,7 @@ pub fn run(
             break;
         }
         if let Some(child) = child.as_mut()
-            && child.try_wait()?.is_some()
+            && child.has_exited()
         {
             break;
         }
@@ -550,10 +552,10 @@ pub fn run(
         return Err(err.into());
     }
     if let Some(mut child) = child
-        && child.try_wait()?.is_none()
+        && !child.has_exited()
     {
-        let _ = sys::kill(child.id(), libc::SIGTERM);
-        let _ = child.wait();
+        let _ = sys::kill(child.pid, libc::SIGTERM);
+        child.wait();
     }
     attach::detach_all(attachments);
     drop(programs);

@@ -303,29 +303,101 @@ pub fn clock_ns(clock: libc::clockid_t) -> i64 {
     ts.tv_sec * 1_000_000_000 + ts.tv_nsec
 }
 
-/// Starts `argv` stopped (it raises SIGSTOP before exec), so that it can be released with
-/// [`resume`] once its pid has been recorded.
-pub fn spawn_stopped(argv: &[String]) -> io::Result<std::process::Child> {
-    use std::os::unix::process::CommandExt;
-    let (program, args) = argv.split_first().ok_or(io::ErrorKind::InvalidInput)?;
-    let mut command = std::process::Command::new(program);
-    command.args(args);
-    // SAFETY: the closure runs in the child between fork and exec and only calls raise(),
-    // which is async-signal-safe.
-    unsafe {
-        command.pre_exec(|| {
-            libc::raise(libc::SIGSTOP);
-            Ok(())
-        });
+/// A child process started by [`spawn_held`].
+#[derive(Debug)]
+pub struct HeldChild {
+    pub pid: u32,
+    release: Option<OwnedFd>,
+    exited: bool,
+}
+
+impl HeldChild {
+    /// Lets the child exec its command.
+    pub fn release(&mut self) {
+        if let Some(fd) = self.release.take() {
+            // SAFETY: writing one byte from a valid buffer to our own pipe.
+            unsafe {
+                libc::write(
+                    std::os::fd::AsRawFd::as_raw_fd(&fd),
+                    [1u8].as_ptr().cast(),
+                    1,
+                );
+            }
+        }
     }
-    let child = command.spawn()?;
-    let mut status = 0;
-    // SAFETY: waitpid on our own child with a valid status pointer.
-    let ret = unsafe { libc::waitpid(child.id() as i32, &mut status, libc::WUNTRACED) };
-    if ret < 0 {
+
+    /// True once the child has exited (reaping it).
+    pub fn has_exited(&mut self) -> bool {
+        if self.exited {
+            return true;
+        }
+        let mut status = 0;
+        // SAFETY: waitpid on our own child with a valid status pointer.
+        let ret = unsafe { libc::waitpid(self.pid as i32, &mut status, libc::WNOHANG) };
+        self.exited = ret == self.pid as i32 || ret < 0;
+        self.exited
+    }
+
+    /// Waits for the child to exit.
+    pub fn wait(&mut self) {
+        if !self.exited {
+            let mut status = 0;
+            // SAFETY: waitpid on our own child with a valid status pointer.
+            unsafe { libc::waitpid(self.pid as i32, &mut status, 0) };
+            self.exited = true;
+        }
+    }
+}
+
+/// Starts `argv` (looked up in PATH) held before exec, so that its pid can be recorded
+/// before it runs; [`HeldChild::release`] lets it go. If the parent drops the child without
+/// releasing it, the child exits without running the command.
+pub fn spawn_held(argv: &[String]) -> io::Result<HeldChild> {
+    use std::ffi::CString;
+    if argv.is_empty() {
+        return Err(io::ErrorKind::InvalidInput.into());
+    }
+    let args: Vec<CString> = argv
+        .iter()
+        .map(|a| CString::new(a.as_str()))
+        .collect::<Result<_, _>>()
+        .map_err(|_| io::ErrorKind::InvalidInput)?;
+    let mut pointers: Vec<*const libc::c_char> = args.iter().map(|a| a.as_ptr()).collect();
+    pointers.push(std::ptr::null());
+    let mut fds = [0i32; 2];
+    // SAFETY: fds is a valid array of two ints.
+    if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } < 0 {
         return Err(io::Error::last_os_error());
     }
-    Ok(child)
+    // SAFETY: the child only calls async-signal-safe functions (read, close, execvp, _exit)
+    // on memory prepared before the fork.
+    let pid = unsafe { libc::fork() };
+    if pid < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    if pid == 0 {
+        // SAFETY: see above.
+        unsafe {
+            libc::close(fds[1]);
+            let mut byte = 0u8;
+            let n = libc::read(fds[0], (&mut byte as *mut u8).cast(), 1);
+            if n == 1 {
+                libc::execvp(pointers[0], pointers.as_ptr());
+                libc::_exit(127);
+            }
+            libc::_exit(0);
+        }
+    }
+    // SAFETY: closing the read end we own; wrapping the write end we own.
+    let release = unsafe {
+        libc::close(fds[0]);
+        OwnedFd::from_raw_fd(fds[1])
+    };
+    Ok(HeldChild {
+        pid: pid as u32,
+        release: Some(release),
+        exited: false,
+    })
 }
 
 /// Sends `signal` to process `pid`.

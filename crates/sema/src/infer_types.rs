@@ -1199,7 +1199,8 @@ impl Checker<'_> {
             "bswap" => types[0].clone(),
             "join" => {
                 if !matches!(types[0], Type::Ptr { .. } | Type::Int { .. } | Type::None) {
-                    let message = format!("join() expects an array of strings ({} supplied)", types[0]);
+                    let message =
+                        format!("join() expects an array of strings ({} supplied)", types[0]);
                     self.error(args[0].span, message);
                 }
                 if let Some(delim) = args.get(1) {

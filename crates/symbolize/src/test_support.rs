@@ -43,7 +43,10 @@ fn child_main() {
     if std::env::var_os(CHILD_ENV).is_none() {
         return;
     }
-    println!("ready");
+    // Straight to the file descriptor: libtest may capture `println!`.
+    let mut out = std::io::stdout();
+    out.write_all(b"ready\n").unwrap();
+    out.flush().unwrap();
     let mut line = String::new();
     let _ = std::io::stdin().lock().read_line(&mut line);
 }
@@ -52,6 +55,7 @@ fn child_main() {
 pub struct ChildCopy {
     pub child: Child,
     pub path: PathBuf,
+    stdout: std::io::BufReader<std::process::ChildStdout>,
 }
 
 impl ChildCopy {
@@ -69,7 +73,7 @@ impl ChildCopy {
         let mut tries = 0;
         let mut child = loop {
             match Command::new(&path)
-                .args(["--exact", "test_support::child_main", "--nocapture", "--test-threads=1"])
+                .args(["--exact", "test_support::child_main", "--test-threads=1"])
                 .env(CHILD_ENV, "1")
                 .stdin(Stdio::piped())
                 .stdout(Stdio::piped())
@@ -97,7 +101,11 @@ impl ChildCopy {
             }
             seen.push_str(&line);
         }
-        ChildCopy { child, path }
+        ChildCopy {
+            child,
+            path,
+            stdout: reader,
+        }
     }
 
     /// Let the child exit, wait for it, and delete its executable.
@@ -105,6 +113,8 @@ impl ChildCopy {
         if let Some(mut stdin) = self.child.stdin.take() {
             let _ = stdin.write_all(b"\n");
         }
+        let mut rest = String::new();
+        let _ = std::io::Read::read_to_string(&mut self.stdout, &mut rest);
         let status = self.child.wait().unwrap();
         assert!(status.success());
         std::fs::remove_file(&self.path).unwrap();

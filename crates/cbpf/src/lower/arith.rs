@@ -57,6 +57,11 @@ fn fold(e: &Arith) -> Result<Arith, FilterError> {
             size: *size,
             col: *col,
         },
+        Arith::Radio { idx, size, col } => Arith::Radio {
+            idx: Box::new(fold(idx)?),
+            size: *size,
+            col: *col,
+        },
         Arith::Bin(o, a, b, col) => {
             let (a, b) = (fold(a)?, fold(b)?);
             if let Arith::Num(k) = b {
@@ -86,16 +91,6 @@ fn fold(e: &Arith) -> Result<Arith, FilterError> {
     })
 }
 
-/// Whether computing `e` clobbers X.
-fn uses_x(e: &Arith) -> bool {
-    match e {
-        Arith::Num(_) | Arith::Len => false,
-        Arith::Neg(a) => uses_x(a),
-        Arith::Load { proto, idx, .. } => !matches!(**idx, Arith::Num(_)) || transport(*proto),
-        Arith::Bin(_, a, b, _) => !matches!(**b, Arith::Num(_)) || uses_x(a),
-    }
-}
-
 fn transport(p: Proto) -> bool {
     !matches!(
         p,
@@ -110,8 +105,34 @@ struct Gen<'a> {
 }
 
 impl Gen<'_> {
+    /// Whether computing `e` clobbers X.
+    fn uses_x(&self, e: &Arith) -> bool {
+        match e {
+            Arith::Num(_) | Arith::Len => false,
+            Arith::Neg(a) => self.uses_x(a),
+            Arith::Load { proto, idx, .. } => {
+                !matches!(**idx, Arith::Num(_)) || self.x_base(*proto).is_some()
+            }
+            Arith::Radio { idx, .. } => !matches!(**idx, Arith::Num(_)),
+            Arith::Bin(_, a, b, _) => !matches!(**b, Arith::Num(_)) || self.uses_x(a),
+        }
+    }
+
+    /// The instruction loading X with the run-time base of `proto[...]`:
+    /// the IPv4 header length for transport headers, the radiotap length for
+    /// the link header after radiotap.
+    fn x_base(&self, p: Proto) -> Option<Insn> {
+        if transport(p) {
+            Some(Insn::stmt(op::LDX | op::MSH | op::B, self.lower.nl))
+        } else if p == Proto::Link && self.lower.ll_var() {
+            Some(Insn::stmt(op::LDX | op::MEM, super::wlan::LL_MEM))
+        } else {
+            None
+        }
+    }
+
     fn scratch(&mut self, col: usize) -> Result<u32, FilterError> {
-        if self.depth >= 16 {
+        if self.depth >= super::wlan::LL_MEM {
             return Err(FilterError::at(
                 col,
                 "too many registers needed to evaluate expression",
@@ -133,7 +154,7 @@ impl Gen<'_> {
                 if let Arith::Num(k) = **b {
                     self.code(a, out)?;
                     out.push(Insn::stmt(op::ALU | alu_code(*o) | op::K, k));
-                } else if !uses_x(a) {
+                } else if !self.uses_x(a) {
                     self.code(b, out)?;
                     out.push(Insn::stmt(op::MISC | op::TAX, 0));
                     self.code(a, out)?;
@@ -181,30 +202,60 @@ impl Gen<'_> {
                     2 => op::H,
                     _ => op::W,
                 };
-                let tr = transport(*proto);
-                if let Arith::Num(c) = **idx {
-                    if tr {
-                        out.push(Insn::stmt(op::LDX | op::MSH | op::B, nl));
-                        out.push(Insn::stmt(op::LD | sz | op::IND, base.wrapping_add(c)));
-                    } else {
-                        out.push(Insn::stmt(op::LD | sz | op::ABS, base.wrapping_add(c)));
-                    }
-                } else {
-                    self.code(idx, out)?;
-                    if tr {
-                        let m = self.scratch(*col)?;
-                        self.depth -= 1;
-                        out.push(Insn::stmt(op::ST, m));
-                        out.push(Insn::stmt(op::LDX | op::MSH | op::B, nl));
-                        out.push(Insn::stmt(op::LD | op::MEM, m));
-                        out.push(Insn::stmt(op::ALU | op::ADD | op::X, 0));
-                    }
-                    out.push(Insn::stmt(op::MISC | op::TAX, 0));
-                    out.push(Insn::stmt(op::LD | sz | op::IND, base));
-                }
+                self.load(idx, sz, base, self.x_base(*proto), *col, out)?;
                 self.checks.push(check);
             }
+            Arith::Radio { idx, size, col } => {
+                if !self.lower.ll_var() {
+                    return Err(FilterError::at(
+                        *col,
+                        "'radio' accessor needs link type IEEE802_11_RADIO",
+                    ));
+                }
+                let sz = match size {
+                    1 => op::B,
+                    2 => op::H,
+                    _ => op::W,
+                };
+                self.load(idx, sz, 0, None, *col, out)?;
+            }
         }
+        Ok(())
+    }
+}
+
+impl Gen<'_> {
+    /// `ld{sz} [base + idx]`, plus X's run-time base when there is one.
+    fn load(
+        &mut self,
+        idx: &Arith,
+        sz: u16,
+        base: u32,
+        x_base: Option<Insn>,
+        col: usize,
+        out: &mut Vec<Insn>,
+    ) -> Result<(), FilterError> {
+        if let Arith::Num(c) = *idx {
+            match x_base {
+                Some(x) => {
+                    out.push(x);
+                    out.push(Insn::stmt(op::LD | sz | op::IND, base.wrapping_add(c)));
+                }
+                None => out.push(Insn::stmt(op::LD | sz | op::ABS, base.wrapping_add(c))),
+            }
+            return Ok(());
+        }
+        self.code(idx, out)?;
+        if let Some(x) = x_base {
+            let m = self.scratch(col)?;
+            self.depth -= 1;
+            out.push(Insn::stmt(op::ST, m));
+            out.push(x);
+            out.push(Insn::stmt(op::LD | op::MEM, m));
+            out.push(Insn::stmt(op::ALU | op::ADD | op::X, 0));
+        }
+        out.push(Insn::stmt(op::MISC | op::TAX, 0));
+        out.push(Insn::stmt(op::LD | sz | op::IND, base));
         Ok(())
     }
 }
@@ -291,7 +342,7 @@ impl Lower {
             }
             _ => {
                 g.code(&rhs, &mut code)?;
-                if !uses_x(&lhs) {
+                if !g.uses_x(&lhs) {
                     code.push(Insn::stmt(op::MISC | op::TAX, 0));
                     g.code(&lhs, &mut code)?;
                 } else {

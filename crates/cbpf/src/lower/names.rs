@@ -3,6 +3,7 @@
 
 use crate::ast::{Id, Proto};
 use crate::error::FilterError;
+use std::net::IpAddr;
 
 /// Well-known services (as in Debian's /etc/services): name, port, and the
 /// only protocol it is defined for, which then restricts `port NAME`.
@@ -147,5 +148,94 @@ pub(super) fn ethertype(id: &Id, col: usize) -> Result<u32, FilterError> {
             col,
             "expected an ethernet type number or name",
         )),
+    }
+}
+
+/// Addresses of `name` in a hosts file's text, IPv4 ones first.
+pub(crate) fn hosts_lookup(text: &str, name: &str) -> Vec<IpAddr> {
+    let mut v4 = Vec::new();
+    let mut v6 = Vec::new();
+    for line in text.lines() {
+        let line = line.split('#').next().unwrap_or("");
+        let mut fields = line.split_whitespace();
+        let Some(Ok(addr)) = fields.next().map(str::parse::<IpAddr>) else {
+            continue;
+        };
+        if fields.any(|f| f.eq_ignore_ascii_case(name)) {
+            let list = if addr.is_ipv4() { &mut v4 } else { &mut v6 };
+            if !list.contains(&addr) {
+                list.push(addr);
+            }
+        }
+    }
+    v4.extend(v6);
+    v4
+}
+
+/// Resolves a host name through /etc/hosts (never DNS, so that compiling a
+/// filter never touches the network).
+pub(super) fn resolve_host(name: &str, col: usize) -> Result<Vec<IpAddr>, FilterError> {
+    let text = std::fs::read_to_string("/etc/hosts").unwrap_or_default();
+    let addrs = hosts_lookup(&text, name);
+    if addrs.is_empty() {
+        return Err(FilterError::at(
+            col,
+            format!("unknown host '{name}' (scry resolves names through /etc/hosts only)"),
+        ));
+    }
+    Ok(addrs)
+}
+
+/// The Ethernet address of `name` in an ethers file's text.
+pub(crate) fn ethers_lookup(text: &str, name: &str) -> Option<[u8; 6]> {
+    text.lines().find_map(|line| {
+        let line = line.split('#').next().unwrap_or("");
+        let mut fields = line.split_whitespace();
+        let mac = fields.next()?;
+        if !fields.any(|f| f.eq_ignore_ascii_case(name)) {
+            return None;
+        }
+        let parts: Vec<u8> = mac
+            .split(':')
+            .filter_map(|p| u8::from_str_radix(p, 16).ok())
+            .collect();
+        parts.try_into().ok()
+    })
+}
+
+/// Resolves an Ethernet host name through /etc/ethers.
+pub(super) fn ether_host(name: &str, col: usize) -> Result<[u8; 6], FilterError> {
+    let text = std::fs::read_to_string("/etc/ethers").unwrap_or_default();
+    ethers_lookup(&text, name)
+        .ok_or_else(|| FilterError::at(col, format!("unknown ether host '{name}'")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn looks_up_hosts_and_ethers() {
+        let hosts = "127.0.0.1 localhost\n::1 localhost ip6-localhost # loopback\n10.0.0.9 gw\n";
+        let a = hosts_lookup(hosts, "localhost");
+        assert_eq!(
+            a,
+            vec![
+                "127.0.0.1".parse::<IpAddr>().unwrap(),
+                "::1".parse().unwrap()
+            ]
+        );
+        assert!(hosts_lookup(hosts, "loopback").is_empty());
+        let ethers = "00:11:22:33:44:55 gw\n";
+        assert_eq!(
+            ethers_lookup(ethers, "gw"),
+            Some([0, 0x11, 0x22, 0x33, 0x44, 0x55])
+        );
+        assert_eq!(ethers_lookup(ethers, "other"), None);
+        assert_eq!(
+            port_range(&Id::Name("2000-1000".into()), 1).unwrap(),
+            (1000, 2000, None)
+        );
+        assert!(port(&Id::Num(70000), 1).is_err());
     }
 }

@@ -11,7 +11,8 @@ pub const MACS: [[u8; 6]; 4] = [
     [0xff; 6],
     [0x01, 0x00, 0x5e, 0x00, 0x00, 0x01],
 ];
-pub const IP4: [[u8; 4]; 8] = [
+pub const IP4: [[u8; 4]; 9] = [
+    [127, 0, 0, 1],
     [10, 0, 0, 1],
     [10, 0, 0, 2],
     [192, 168, 1, 1],
@@ -125,6 +126,24 @@ pub fn ipv6(next: u8, src: [u8; 16], dst: [u8; 16], ext: Option<u8>, payload: &[
     v
 }
 
+/// IPv6 with a chain of 8-byte extension headers of the given types.
+pub fn ipv6_chain(exts: &[u8], last: u8, src: [u8; 16], dst: [u8; 16], payload: &[u8]) -> Vec<u8> {
+    let mut body = Vec::new();
+    for (i, _) in exts.iter().enumerate() {
+        let next = exts.get(i + 1).copied().unwrap_or(last);
+        body.extend_from_slice(&[next, 0, 0, 0, 0, 0, 0, 0]);
+    }
+    body.extend_from_slice(payload);
+    let first = exts.first().copied().unwrap_or(last);
+    let mut v = vec![0x60, 0, 0, 0];
+    v.extend_from_slice(&(body.len() as u16).to_be_bytes());
+    v.extend_from_slice(&[first, 64]);
+    v.extend_from_slice(&src);
+    v.extend_from_slice(&dst);
+    v.extend_from_slice(&body);
+    v
+}
+
 pub fn arp(op: u16, spa: [u8; 4], tpa: [u8; 4]) -> Vec<u8> {
     let mut v = vec![0, 1, 8, 0, 6, 4];
     v.extend_from_slice(&op.to_be_bytes());
@@ -211,6 +230,28 @@ pub fn l3_packets(rng: &mut Rng) -> Vec<L3> {
             bytes: ipv6(next, s, d, ext, &payload),
         });
     }
+    let chains: [&[u8]; 6] = [
+        &[0, 60],
+        &[0, 43, 44],
+        &[60, 43, 60],
+        &[44],
+        &[0, 60, 43, 44, 60],
+        &[43],
+    ];
+    for (i, chain) in chains.iter().enumerate() {
+        for (j, last) in [6u8, 17, 58, 59].into_iter().enumerate() {
+            let payload = if last == 17 {
+                udp(1000, 53, b"q")
+            } else {
+                tcp(1000, 80, 0x02, b"")
+            };
+            let (s, d) = (a6[(i + j) % a6.len()], a6[(i + 2 * j + 1) % a6.len()]);
+            out.push(L3 {
+                ethertype: 0x86dd,
+                bytes: ipv6_chain(chain, last, s, d, &payload),
+            });
+        }
+    }
     for i in 0..16 {
         let ty = if i % 4 == 3 { 0x8035 } else { 0x806 };
         out.push(L3 {
@@ -264,6 +305,7 @@ pub fn ethernet_frames(rng: &mut Rng) -> Vec<Vec<u8>> {
         };
         out.push(frame);
     }
+    out.extend(llc_frames());
     out.push(ether(MACS[2], MACS[0], 0x8863, &[0x11, 0x09, 0, 0, 0, 0]));
     out.push(ether(MACS[0], MACS[1], 0x0026, &[0x42, 0x42, 0x03, 0, 0]));
     out.push(ether(MACS[0], MACS[1], 0x88cc, &[0; 30]));
@@ -288,7 +330,13 @@ pub fn reframe(linktype: u32, l3: &L3) -> Option<Vec<u8>> {
             Vec::new()
         }
         113 => {
-            let mut h = vec![0, 0, 0, 1, 0, 6];
+            // Every other packet is outgoing (packet type 4).
+            let pkttype = if l3.bytes.len().is_multiple_of(2) {
+                4
+            } else {
+                0
+            };
+            let mut h = vec![0, pkttype, 0, 1, 0, 6];
             h.extend_from_slice(&MACS[0]);
             h.extend_from_slice(&[0, 0]);
             h.extend_from_slice(&et.to_be_bytes());
@@ -296,7 +344,13 @@ pub fn reframe(linktype: u32, l3: &L3) -> Option<Vec<u8>> {
         }
         276 => {
             let mut h = et.to_be_bytes().to_vec();
-            h.extend_from_slice(&[0, 0, 0, 0, 0, 2, 0, 1, 0, 6]);
+            let ifindex = 1 + (l3.bytes.len() % 3) as u8;
+            let pkttype = if l3.bytes.len().is_multiple_of(2) {
+                4
+            } else {
+                0
+            };
+            h.extend_from_slice(&[0, 0, 0, 0, 0, ifindex, 0, 1, pkttype, 6]);
             h.extend_from_slice(&MACS[0]);
             h.extend_from_slice(&[0, 0]);
             h
@@ -346,6 +400,82 @@ pub fn with_truncations(frames: Vec<Vec<u8>>, rng: &mut Rng) -> Vec<Packet> {
             ts: Duration::from_micros(1_000_000 + i as u64),
             wirelen,
             data,
+        })
+        .collect()
+}
+
+/// IEEE 802.3 frames with 802.2 LLC/SNAP headers, and related Ethernet types.
+pub fn llc_frames() -> Vec<Vec<u8>> {
+    let mut out = Vec::new();
+    let dot3 = |payload: &[u8]| ether(MACS[3], MACS[0], payload.len() as u16, payload);
+    out.push(dot3(&[0x42, 0x42, 0x03, 0, 0, 0, 0, 0]));
+    for nlpid in [0x81u8, 0x82, 0x83] {
+        for pdu in [0x0fu8, 0x10, 0x11, 0x12, 0x14, 0x18, 0x19, 0x1a, 0x1b, 0x05] {
+            out.push(dot3(&[0xfe, 0xfe, 0x03, nlpid, 27, 1, 0, pdu, 1, 0, 0, 0]));
+        }
+    }
+    out.push(dot3(&[0xf0, 0xf0, 0x03, 0, 0, 0]));
+    out.push(dot3(&[0xff, 0xff, 0, 30, 0, 0]));
+    out.push(dot3(&[0xe0, 0xe0, 0x03, 0xff, 0xff, 0, 30]));
+    out.push(dot3(&[0xaa, 0xaa, 0x03, 0, 0, 0, 0x81, 0x37, 0, 0]));
+    out.push(dot3(&[0xaa, 0xaa, 0x03, 0x08, 0, 0x07, 0x80, 0x9b, 0, 0]));
+    out.push(dot3(&[0xaa, 0xaa, 0x03, 0, 0, 0, 0x80, 0xf3, 0, 0]));
+    out.push(dot3(&[0xaa, 0xaa, 0x03, 0, 0, 0, 0x08, 0x00, 0x45, 0]));
+    for ctl in [
+        0x00u8, 0x01, 0x03, 0x05, 0x09, 0x13, 0x63, 0x43, 0x6f, 0xe3, 0xaf, 0x87, 0x10,
+    ] {
+        out.push(dot3(&[0x2a, 0x2a, ctl, 0, 0, 0]));
+    }
+    for ty in [
+        0x8137u16, 0x809b, 0x80f3, 0x6003, 0x6004, 0x6007, 0x6001, 0x6002,
+    ] {
+        out.push(ether(MACS[0], MACS[1], ty, &[0; 20]));
+    }
+    out
+}
+
+/// IEEE 802.11 frames: every type/subtype family, DS flag combination and
+/// address placement, at full length and cut after the addresses.
+pub fn wlan_frames(rng: &mut Rng) -> Vec<Vec<u8>> {
+    let mut out = Vec::new();
+    let fcs = [
+        0x00u8, 0x40, 0x80, 0xb0, 0xc0, 0xa4, 0xb4, 0xc4, 0xd4, 0x08, 0x48, 0x88, 0xc8, 0x0c,
+    ];
+    for (i, fc) in fcs.into_iter().enumerate() {
+        for flags in [0u8, 1, 2, 3, 0x41] {
+            let mut f = vec![fc, flags, 0, 0];
+            for _ in 0..4 {
+                f.extend_from_slice(&rng.pick(&MACS));
+            }
+            f.truncate(24);
+            f.extend_from_slice(&[0x10, 0]);
+            f.extend_from_slice(&rng.pick(&MACS));
+            f.extend_from_slice(&[0xaa, 0xaa, 0x03, 0, 0, 0, 0x08, 0x00]);
+            let cut = match (i + usize::from(flags)) % 4 {
+                0 => 10,
+                1 => 16,
+                _ => f.len(),
+            };
+            f.truncate(cut);
+            out.push(f);
+        }
+    }
+    out
+}
+
+/// Radiotap-prefixed 802.11 frames (header lengths 8 to 26).
+pub fn radiotap_frames(rng: &mut Rng) -> Vec<Vec<u8>> {
+    wlan_frames(rng)
+        .into_iter()
+        .enumerate()
+        .map(|(i, f)| {
+            let len = [8u16, 12, 18, 26][i % 4];
+            let mut r = vec![0, 0];
+            r.extend_from_slice(&len.to_le_bytes());
+            r.extend_from_slice(&[0x2e, 0x48, 0, 0]);
+            r.extend(std::iter::repeat_n(i as u8, usize::from(len) - 8));
+            r.extend_from_slice(&f);
+            r
         })
         .collect()
 }

@@ -45,7 +45,11 @@ impl Held {
 
     /// The objects that still exist in the kernel.
     pub fn still_alive(&self) -> Vec<(Kind, u32)> {
-        self.0.iter().copied().filter(|&(k, id)| exists(k, id)).collect()
+        self.0
+            .iter()
+            .copied()
+            .filter(|&(k, id)| exists(k, id))
+            .collect()
     }
 
     /// Waits (the kernel frees objects asynchronously, after an RCU grace period) until none of
@@ -123,7 +127,10 @@ mod tests {
             parse_fdinfo(link),
             vec![(Kind::Link, 1181), (Kind::Prog, 530)]
         );
-        assert_eq!(parse_fdinfo("map_type:\t2\nmap_id:\t404\n"), vec![(Kind::Map, 404)]);
+        assert_eq!(
+            parse_fdinfo("map_type:\t2\nmap_id:\t404\n"),
+            vec![(Kind::Map, 404)]
+        );
         assert!(parse_fdinfo("pos:\t0\nflags:\t0100002\n").is_empty());
     }
 }

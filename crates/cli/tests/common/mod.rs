@@ -309,6 +309,7 @@ impl Drop for Tracer {
 pub fn run(program: &str, args: &[&str], envs: &[(&str, &str)]) -> Run {
     let mut cmd = Command::new(program);
     cmd.args(args)
+        .env_remove(READY)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());

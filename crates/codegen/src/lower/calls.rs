@@ -232,7 +232,11 @@ impl Builder<'_, '_> {
             }
             "join" => {
                 let size = self.join_size;
-                let delim = args.get(1).and_then(|a| a.as_str()).unwrap_or(" ").to_string();
+                let delim = args
+                    .get(1)
+                    .and_then(|a| a.as_str())
+                    .unwrap_or(" ")
+                    .to_string();
                 let id = self.shared.event(EventDef::Join { delim, size });
                 let record = self.scratch(16 + crate::JOIN_ARGS * size);
                 let pointer = self.scratch(8);
@@ -254,7 +258,8 @@ impl Builder<'_, '_> {
                     self.scratch_ptr(Reg::R1, record + 16 + i * size);
                     self.asm.mov_imm(Reg::R2, size as i32);
                     self.asm.call(helper::PROBE_READ_USER_STR);
-                    self.asm.store_imm(8, SCRATCH, (record + 8) as i16, i as i32 + 1);
+                    self.asm
+                        .store_imm(8, SCRATCH, (record + 8) as i16, i as i32 + 1);
                 }
                 self.asm.bind(done);
                 self.pop_slot();

@@ -1,0 +1,350 @@
+//! Command-line behaviour on the live kernel: exit codes, `-c`, `-p`, `-o`, positional
+//! parameters, long strings, JSON output, `--emit asm`, listing, and error reports.
+
+use crate::common::{READY, TempDir, Tracer, can_trace, run, run_scry, scry, trigger, unique};
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+#[test]
+fn exit_code_of_exit_call() {
+    if !can_trace("exit_code_of_exit_call") {
+        return;
+    }
+    assert_eq!(run_scry(&["-e", "BEGIN { exit(); }"]).code(), 0);
+    // Current bpftrace (not 0.17, which rejects the argument) exits with exit()'s code.
+    assert_eq!(run_scry(&["-e", "BEGIN { exit(3); }"]).code(), 3);
+}
+
+#[test]
+fn syntax_error_exits_1_with_location() {
+    let run = run_scry(&["-e", "BEGIN { @ = count( }"]);
+    assert_eq!(run.code(), 1, "{run:?}");
+    assert!(run.stdout.is_empty(), "{run:?}");
+    assert!(
+        run.stderr.contains("stdin:1:"),
+        "no location: {}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("ERROR"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("BEGIN { @ = count( }"),
+        "no source line: {}",
+        run.stderr
+    );
+    assert!(run.stderr.contains('~'), "no underline: {}", run.stderr);
+}
+
+#[test]
+fn attached_banner_and_end_on_sigint_and_sigterm() {
+    if !can_trace("attached_banner_and_end_on_sigint_and_sigterm") {
+        return;
+    }
+    for sig in ["INT", "TERM"] {
+        let tracer = Tracer::scry(&[
+            "-e",
+            r#"tracepoint:raw_syscalls:sys_enter { @n = count(); } END { printf("end\n"); }"#,
+        ]);
+        let run = tracer.signal(sig);
+        run.assert_success();
+        assert!(
+            run.stderr.contains("Attached 2 probes\n"),
+            "SIG{sig}: {}",
+            run.stderr
+        );
+        assert!(run.stderr.contains(&format!("{READY}\n")), "{}", run.stderr);
+        assert!(
+            run.stdout.starts_with("end\n"),
+            "SIG{sig}: END first:\n{}",
+            run.stdout
+        );
+        assert!(
+            run.map_value("@n").is_some_and(|n| n > 0),
+            "SIG{sig}:\n{}",
+            run.stdout
+        );
+    }
+}
+
+#[test]
+fn pid_option_filters_to_one_process() {
+    if !can_trace("pid_option_filters_to_one_process") {
+        return;
+    }
+    let dir = TempDir::new();
+    let name = unique("cat");
+    let cat = dir.named_program(&name, "/bin/cat");
+    let mut child = Command::new(&cat)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("spawn cat");
+    let pid = child.id().to_string();
+    let tracer = Tracer::scry(&[
+        "-p",
+        &pid,
+        "-e",
+        "tracepoint:raw_syscalls:sys_enter { @[comm, pid] = count(); }",
+    ]);
+    let mut stdin = child.stdin.take().expect("stdin");
+    let mut stdout = BufReader::new(child.stdout.take().expect("stdout"));
+    let mut echoed = String::new();
+    for _ in 0..3 {
+        stdin.write_all(b"ping\n").expect("write to cat");
+        stdin.flush().expect("flush");
+        echoed.clear();
+        stdout.read_line(&mut echoed).expect("read from cat");
+        assert_eq!(echoed, "ping\n");
+    }
+    let run = tracer.interrupt();
+    drop(stdin);
+    let _ = child.wait();
+    run.assert_success();
+    let lines = run.map_lines("@");
+    assert_eq!(
+        lines.len(),
+        1,
+        "only the -p process may be counted:\n{}",
+        run.stdout
+    );
+    let key = format!("@[{name}, {pid}]");
+    assert!(
+        run.map_value(&key).is_some_and(|n| n >= 6),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn output_option_writes_to_file() {
+    if !can_trace("output_option_writes_to_file") {
+        return;
+    }
+    let dir = TempDir::new();
+    let out = dir.path().join("out.txt");
+    let run = run_scry(&[
+        "-o",
+        out.to_str().expect("utf-8"),
+        "-e",
+        r#"BEGIN { printf("hello %d\n", 7); @x = 5; exit(); }"#,
+    ]);
+    run.assert_success();
+    let text = std::fs::read_to_string(&out).expect("output file");
+    // The same text bpftrace prints on stdout (0.17 leaves the two blank lines on stdout).
+    assert_eq!(text, "hello 7\n\n\n@x: 5\n");
+    assert!(!run.stdout.contains("hello"), "{run:?}");
+}
+
+#[test]
+fn positional_parameters() {
+    if !can_trace("positional_parameters") {
+        return;
+    }
+    let program = r#"BEGIN { printf("%d %s %d\n", $1, str($2), $#); exit(); }"#;
+    let run = run_scry(&["-e", program, "42", "hello"]);
+    run.assert_success();
+    assert_eq!(run.stdout.lines().next(), Some("42 hello 2"), "{run:?}");
+    // A script file takes its parameters after the file name, also after `--`.
+    let dir = TempDir::new();
+    let script = dir.path().join("params.bt");
+    std::fs::write(&script, format!("#!/usr/bin/env scry\n{program}\n")).expect("write");
+    let script = script.to_str().expect("utf-8");
+    let run = run_scry(&[script, "-7", "x y"]);
+    run.assert_success();
+    assert_eq!(run.stdout.lines().next(), Some("-7 x y 2"), "{run:?}");
+    let run = run_scry(&["--", script, "5", "w"]);
+    run.assert_success();
+    assert_eq!(run.stdout.lines().next(), Some("5 w 2"), "{run:?}");
+}
+
+#[test]
+fn str_of_one_kib_string() {
+    if !can_trace("str_of_one_kib_string") {
+        return;
+    }
+    let dir = TempDir::new();
+    let name = unique("s");
+    let cat = dir.named_program(&name, "/bin/cat");
+    // A path of 1050 bytes (it need not exist: openat is traced on entry).
+    let mut path = String::from("/tmp/");
+    while path.len() < 1050 {
+        path.push_str("scry-long-component/");
+    }
+    path.truncate(1050);
+    let program = format!(
+        r#"tracepoint:syscalls:sys_enter_openat /comm == "{name}"/ {{ printf("%s\n", str(args->filename)); }}"#
+    );
+    let tracer = Tracer::start(
+        scry(),
+        &["-e", &program],
+        &[("BPFTRACE_MAX_STRLEN", "1100")],
+    );
+    // cat fails: the file does not exist.
+    let _ = trigger(&cat, &[&path]);
+    let run = tracer.interrupt();
+    run.assert_success();
+    assert!(
+        run.stdout.lines().any(|l| l == path),
+        "the 1050-byte path was not printed whole:\n{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn json_output_records() {
+    if !can_trace("json_output_records") {
+        return;
+    }
+    let run = run_scry(&[
+        "-f",
+        "json",
+        "-e",
+        r#"BEGIN { printf("hi %d\n", 1); @c["a"] = count(); @h = hist(3); exit(); }"#,
+    ]);
+    run.assert_success();
+    let mut types = Vec::new();
+    for line in run.stdout.lines().filter(|l| !l.is_empty()) {
+        let v: serde_json::Value =
+            serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON: {line:?}: {e}"));
+        let ty = v["type"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no type in {line}"));
+        match ty {
+            "printf" => assert_eq!(v["data"], "hi 1\n"),
+            "map" => assert_eq!(v["data"]["@c"]["a"], 1),
+            "hist" => assert_eq!(v["data"]["@h"][0]["count"], 1, "{line}"),
+            _ => {}
+        }
+        types.push(ty.to_string());
+    }
+    for ty in ["printf", "map", "hist"] {
+        assert!(
+            types.iter().any(|t| t == ty),
+            "no {ty} record in\n{}",
+            run.stdout
+        );
+    }
+}
+
+#[test]
+fn emit_asm_prints_listing_without_running() {
+    let run = run_scry(&[
+        "--emit",
+        "asm",
+        "-e",
+        r#"BEGIN { printf("hi\n"); exit(); }"#,
+    ]);
+    run.assert_success();
+    assert!(
+        !run.stdout.contains("hi\n"),
+        "the program must not run: {run:?}"
+    );
+    assert!(!run.stderr.contains("Attached"), "{run:?}");
+    let instructions = run
+        .stdout
+        .lines()
+        .filter(|l| {
+            l.trim_start()
+                .split(':')
+                .next()
+                .is_some_and(|n| n.parse::<u32>().is_ok())
+        })
+        .count();
+    assert!(
+        instructions > 5,
+        "no numbered instructions:\n{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.lines().any(|l| l.trim_end().ends_with("exit")),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn kprobe_error_names_missing_facility() {
+    if std::path::Path::new("/sys/bus/event_source/devices/kprobe").exists() {
+        eprintln!("skipping kprobe_error_names_missing_facility: this kernel has kprobes");
+        return;
+    }
+    let run = run_scry(&["-e", "kprobe:vfs_read { @ = count(); }"]);
+    assert_eq!(run.code(), 1, "{run:?}");
+    assert!(run.stderr.contains("ERROR"), "{}", run.stderr);
+    assert!(run.stderr.contains("kprobe"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("tracepoint"),
+        "no suggestion: {}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("Attached"), "{}", run.stderr);
+}
+
+#[test]
+fn unknown_tracepoint_is_named() {
+    if !can_trace("unknown_tracepoint_is_named") {
+        return;
+    }
+    let run = run_scry(&[
+        "-e",
+        "tracepoint:syscalls:sys_enter_no_such_call { @ = count(); }",
+    ]);
+    assert_eq!(run.code(), 1, "{run:?}");
+    assert!(run.stderr.contains("ERROR"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("sys_enter_no_such_call"),
+        "{}",
+        run.stderr
+    );
+    let run = run_scry(&["-e", "tracepoint:no_such_category:* { @ = count(); }"]);
+    assert_eq!(run.code(), 1, "{run:?}");
+    assert!(run.stderr.contains("no_such_category"), "{}", run.stderr);
+}
+
+#[test]
+fn list_tracepoints_with_arguments() {
+    if !can_trace("list_tracepoints_with_arguments") {
+        return;
+    }
+    let run = run_scry(&["-l", "tracepoint:syscalls:sys_enter_open*"]);
+    run.assert_success();
+    let lines: Vec<&str> = run.stdout.lines().collect();
+    assert!(
+        lines.contains(&"tracepoint:syscalls:sys_enter_openat"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        lines
+            .iter()
+            .all(|l| l.starts_with("tracepoint:syscalls:sys_enter_open")),
+        "{}",
+        run.stdout
+    );
+    let run = run_scry(&["-lv", "tracepoint:syscalls:sys_enter_openat"]);
+    run.assert_success();
+    assert!(
+        run.stdout
+            .starts_with("tracepoint:syscalls:sys_enter_openat\n"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("\n    const char * filename\n"),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn readiness_line_only_when_requested() {
+    if !can_trace("readiness_line_only_when_requested") {
+        return;
+    }
+    let quiet = run(scry(), &["-e", "BEGIN { exit(); }"], &[]);
+    quiet.assert_success();
+    assert!(!quiet.stderr.contains(READY), "{quiet:?}");
+    let told = run(scry(), &["-e", "BEGIN { exit(); }"], &[(READY, "1")]);
+    told.assert_success();
+    assert!(told.stderr.lines().any(|l| l == READY), "{told:?}");
+}
