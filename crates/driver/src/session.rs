@@ -484,6 +484,17 @@ pub fn run(
         io_error: None,
     };
     let mut flow = Flow::Continue;
+    // The -c command exists (held before exec) before BEGIN runs, so BEGIN sees `cpid`.
+    let mut child = match &options.command {
+        Some(argv) => {
+            let child = sys::spawn_held(argv)?;
+            let cpid = child.pid as u64;
+            config[scry_codegen::config::CPID as usize..][..8].copy_from_slice(&cpid.to_ne_bytes());
+            config_map.update(&0u32.to_ne_bytes(), &config)?;
+            Some(child)
+        }
+        None => None,
+    };
     for (program, spec) in programs.iter().zip(&compiled.programs) {
         if spec.kind == ProgKind::Begin {
             program.test_run()?;
@@ -497,18 +508,9 @@ pub fn run(
     if options.notify {
         eprintln!("__BPFTRACE_NOTIFY_PROBES_ATTACHED");
     }
-    let mut child = match (&options.command, &flow) {
-        (Some(argv), Flow::Continue) => {
-            let mut child = sys::spawn_held(argv)?;
-            let cpid = child.pid as u64;
-            let mut config = config.clone();
-            config[scry_codegen::config::CPID as usize..][..8].copy_from_slice(&cpid.to_ne_bytes());
-            config_map.update(&0u32.to_ne_bytes(), &config)?;
-            child.release();
-            Some(child)
-        }
-        _ => None,
-    };
+    if let (Some(child), Flow::Continue) = (child.as_mut(), &flow) {
+        child.release();
+    }
     while flow == Flow::Continue {
         if stop.load(Ordering::Relaxed) {
             break;
