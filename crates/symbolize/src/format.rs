@@ -92,10 +92,10 @@ impl StackFormat {
 }
 
 /// Frames up to the first zero address and the limit.
-fn live_frames<'a>(
-    frames: &'a [(u64, Option<Sym>)],
+fn live_frames(
+    frames: &[(u64, Option<Sym>)],
     limit: Option<usize>,
-) -> impl Iterator<Item = &'a (u64, Option<Sym>)> {
+) -> impl Iterator<Item = &(u64, Option<Sym>)> {
     frames
         .iter()
         .take_while(|(addr, _)| *addr != 0)
@@ -104,11 +104,7 @@ fn live_frames<'a>(
 
 /// Format a stack, innermost frame first, as bpftrace prints it. Frames stop at the
 /// first zero address (the end of a fixed-size stack buffer) or at `fmt.limit`.
-pub fn format_stack(
-    frames: &[(u64, Option<Sym>)],
-    space: StackSpace,
-    fmt: &StackFormat,
-) -> String {
+pub fn format_stack(frames: &[(u64, Option<Sym>)], space: StackSpace, fmt: &StackFormat) -> String {
     let mut out = String::from("\n");
     for (addr, sym) in live_frames(frames, fmt.limit) {
         match fmt.mode {
@@ -192,7 +188,11 @@ mod tests {
     fn bpftrace_mode_printf_and_key() {
         let f = kernel_frames();
         assert_eq!(
-            format_stack(&f, StackSpace::Kernel, &StackFormat::printf(StackMode::Bpftrace)),
+            format_stack(
+                &f,
+                StackSpace::Kernel,
+                &StackFormat::printf(StackMode::Bpftrace)
+            ),
             "\n        perf_syscall_enter+397\n        syscall_trace_enter+384\n        do_syscall_64+506\n"
         );
         assert_eq!(
@@ -204,7 +204,11 @@ mod tests {
             "\n    perf_syscall_enter+397\n    syscall_trace_enter+384\n"
         );
         assert_eq!(
-            format_stack(&user_frames(), StackSpace::User, &StackFormat::map_key(StackMode::Bpftrace)),
+            format_stack(
+                &user_frames(),
+                StackSpace::User,
+                &StackFormat::map_key(StackMode::Bpftrace)
+            ),
             "\n    busy_fn+33\n    main+20\n    0x7fe8ebc224e7\n"
         );
     }
@@ -220,7 +224,11 @@ mod tests {
             "\n\tffffffff814b2b2d perf_syscall_enter+397\n\tffffffff81417d70 syscall_trace_enter+384\n"
         );
         assert_eq!(
-            format_stack(&user_frames(), StackSpace::User, &StackFormat::map_key(StackMode::Perf)),
+            format_stack(
+                &user_frames(),
+                StackSpace::User,
+                &StackFormat::map_key(StackMode::Perf)
+            ),
             "\n\t55d5394cc14a busy_fn+33 (/tmp/busy)\n\t55d5394cc16d main+20 (/tmp/busy)\n\t7fe8ebc224e7 0x7fe8ebc224e7 ([unknown])\n"
         );
     }
@@ -228,11 +236,19 @@ mod tests {
     #[test]
     fn raw_mode() {
         assert_eq!(
-            format_stack(&user_frames(), StackSpace::User, &StackFormat::printf(StackMode::Raw)),
+            format_stack(
+                &user_frames(),
+                StackSpace::User,
+                &StackFormat::printf(StackMode::Raw)
+            ),
             "\n55d5394cc14a\n55d5394cc16d\n7fe8ebc224e7\n"
         );
         assert_eq!(
-            format_stack(&[], StackSpace::Kernel, &StackFormat::printf(StackMode::Raw)),
+            format_stack(
+                &[],
+                StackSpace::Kernel,
+                &StackFormat::printf(StackMode::Raw)
+            ),
             "\n"
         );
     }

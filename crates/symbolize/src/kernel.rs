@@ -136,9 +136,7 @@ impl KernelSymbols {
             let mut idx: Vec<u32> = (0..to_u32(self.entries.len())).collect();
             idx.sort_by(|&a, &b| {
                 let (ea, eb) = (&self.entries[a as usize], &self.entries[b as usize]);
-                self.name(ea)
-                    .cmp(self.name(eb))
-                    .then(ea.line.cmp(&eb.line))
+                self.name(ea).cmp(self.name(eb)).then(ea.line.cmp(&eb.line))
             });
             idx
         });
@@ -269,7 +267,10 @@ ffffffff81003000 t helper_a
         let s = k.ksym(0xffffffff81001000).unwrap();
         assert_eq!((s.name.as_str(), s.offset), ("helper_a", 0));
         // Aliases: first text symbol in file order.
-        assert_eq!(k.ksym(0xffffffff81000010).unwrap().name, "srso_alias_untrain_ret");
+        assert_eq!(
+            k.ksym(0xffffffff81000010).unwrap().name,
+            "srso_alias_untrain_ret"
+        );
         // Module symbols carry the module name.
         let s = k.ksym(0xffffffffc0201104).unwrap();
         assert_eq!(s.name, "ext4_other");

@@ -111,10 +111,7 @@ mod tests {
 
     #[test]
     fn names_with_spaces_and_overlap() {
-        let m = PerfMap::parse(
-            "1000 1000 outer fn with spaces\n1100 10 inner\n",
-            "m",
-        );
+        let m = PerfMap::parse("1000 1000 outer fn with spaces\n1100 10 inner\n", "m");
         assert_eq!(m.lookup(0x1105).unwrap().name, "inner");
         let s = m.lookup(0x1200).unwrap();
         assert_eq!(s.name, "outer fn with spaces");

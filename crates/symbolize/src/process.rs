@@ -270,7 +270,10 @@ impl ProcessCache {
         }
         let file = self.open_mapped(pid, e)?;
         let fd_path = PathBuf::from(format!("/proc/self/fd/{}", file.as_raw_fd()));
-        let held = Arc::new(HeldFile { _file: file, fd_path });
+        let held = Arc::new(HeldFile {
+            _file: file,
+            fd_path,
+        });
         self.files.insert(key, Arc::clone(&held));
         Some(held)
     }
@@ -281,7 +284,9 @@ impl ProcessCache {
             return Some(f);
         }
         let path = e.path.as_deref()?;
-        let in_root = self.proc_path(pid, "root").join(path.trim_start_matches('/'));
+        let in_root = self
+            .proc_path(pid, "root")
+            .join(path.trim_start_matches('/'));
         [in_root.as_path(), Path::new(path)]
             .into_iter()
             .filter_map(|p| File::open(p).ok())

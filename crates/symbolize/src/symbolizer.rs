@@ -102,7 +102,12 @@ impl Symbolizer {
     }
 
     /// User frames with symbols, up to the first zero address and the limit.
-    pub fn uframes(&mut self, pid: u32, addrs: &[u64], fmt: &StackFormat) -> Vec<(u64, Option<Sym>)> {
+    pub fn uframes(
+        &mut self,
+        pid: u32,
+        addrs: &[u64],
+        fmt: &StackFormat,
+    ) -> Vec<(u64, Option<Sym>)> {
         let addrs = trim(addrs, fmt);
         if fmt.mode == crate::StackMode::Raw {
             return addrs.iter().map(|&a| (a, None)).collect();
@@ -137,19 +142,31 @@ ffffffffc0001000 t ext4_fn\t[ext4]
     fn kernel_lookups_and_stacks() {
         let mut s = sym_with_kernel();
         assert!(s.kernel_loaded());
-        assert_eq!(s.ksym(0xffffffff81001010).unwrap().unwrap().name, "do_syscall_64");
-        assert_eq!(s.kaddr("ext4_fn").unwrap(), Some(0xffffffffc0001000));
-        let addrs = [0xffffffff81001010, 0xffffffff81002076, 0x10, 0, 0xffffffff81001000];
         assert_eq!(
-            s.kstack(&addrs, &StackFormat::map_key(StackMode::Bpftrace)).unwrap(),
+            s.ksym(0xffffffff81001010).unwrap().unwrap().name,
+            "do_syscall_64"
+        );
+        assert_eq!(s.kaddr("ext4_fn").unwrap(), Some(0xffffffffc0001000));
+        let addrs = [
+            0xffffffff81001010,
+            0xffffffff81002076,
+            0x10,
+            0,
+            0xffffffff81001000,
+        ];
+        assert_eq!(
+            s.kstack(&addrs, &StackFormat::map_key(StackMode::Bpftrace))
+                .unwrap(),
             "\n    do_syscall_64+16\n    entry_SYSCALL_64_after_hwframe+118\n    0x10\n"
         );
         assert_eq!(
-            s.kstack(&addrs, &StackFormat::printf(StackMode::Perf).with_limit(1)).unwrap(),
+            s.kstack(&addrs, &StackFormat::printf(StackMode::Perf).with_limit(1))
+                .unwrap(),
             "\n\tffffffff81001010 do_syscall_64+16\n"
         );
         assert_eq!(
-            s.kstack(&addrs, &StackFormat::printf(StackMode::Raw)).unwrap(),
+            s.kstack(&addrs, &StackFormat::printf(StackMode::Raw))
+                .unwrap(),
             "\nffffffff81001010\nffffffff81002076\n10\n"
         );
     }
@@ -166,8 +183,15 @@ ffffffffc0001000 t ext4_fn\t[ext4]
         let pid = std::process::id();
         s.snapshot(pid).unwrap();
         let f = crate::test_support::marker_addr();
-        let text = s.ustack(pid, &[f + 1, 0xdead], &StackFormat::printf(StackMode::Bpftrace));
-        assert_eq!(text, "\n        scry_symbolize_support_marker+1\n        0xdead\n");
+        let text = s.ustack(
+            pid,
+            &[f + 1, 0xdead],
+            &StackFormat::printf(StackMode::Bpftrace),
+        );
+        assert_eq!(
+            text,
+            "\n        scry_symbolize_support_marker+1\n        0xdead\n"
+        );
         assert_eq!(
             s.usym(pid, f).map(|s| s.name),
             Some("scry_symbolize_support_marker".to_owned())

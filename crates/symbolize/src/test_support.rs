@@ -96,7 +96,7 @@ impl ChildCopy {
             let mut line = String::new();
             let n = reader.read_line(&mut line).unwrap();
             assert!(n > 0, "child ended before ready: {seen:?}");
-            if line.trim() == "ready" {
+            if line.trim_end().ends_with("ready") {
                 break;
             }
             seen.push_str(&line);

@@ -13,10 +13,10 @@ use std::time::SystemTime;
 use blazesym::symbolize::source::{Elf, Process, Source};
 use blazesym::symbolize::{Input, Symbolized, Symbolizer as Blazesym};
 
+use crate::Sym;
 use crate::maps::parse_maps;
 use crate::perf_map::PerfMap;
 use crate::process::{MappingKind, ProcessCache};
-use crate::Sym;
 
 #[derive(Debug)]
 struct CachedPerfMap {
@@ -134,11 +134,11 @@ impl UserSymbolizer {
         if !vdso.is_empty() {
             self.resolve_vdso(&vdso, &mut out);
         }
-        if !others.is_empty() {
-            if let Some(map) = self.perf_map(pid) {
-                for i in others {
-                    out[i] = map.lookup(addrs[i]);
-                }
+        if !others.is_empty()
+            && let Some(map) = self.perf_map(pid)
+        {
+            for i in others {
+                out[i] = map.lookup(addrs[i]);
             }
         }
         out
@@ -318,7 +318,11 @@ mod tests {
         let found: Vec<&Sym> = out.iter().flatten().collect();
         assert!(!found.is_empty(), "no vDSO symbol found");
         assert!(found.iter().all(|s| s.module.as_deref() == Some("[vdso]")));
-        assert!(found.iter().any(|s| s.name.contains("clock_gettime") || s.name.contains("time")));
+        assert!(
+            found
+                .iter()
+                .any(|s| s.name.contains("clock_gettime") || s.name.contains("time"))
+        );
     }
 
     #[test]
@@ -331,7 +335,11 @@ mod tests {
         let mut s = UserSymbolizer::new();
         let out = s.symbolize(&mut cache, pid, &[0x7f0000001010, 0x7f0000002000]);
         // A grown map is reloaded.
-        std::fs::write(&path, "7f0000001000 100 jitted_fn\n7f0000002000 10 later_fn\n").unwrap();
+        std::fs::write(
+            &path,
+            "7f0000001000 100 jitted_fn\n7f0000002000 10 later_fn\n",
+        )
+        .unwrap();
         let later = s.symbolize(&mut cache, pid, &[0x7f0000002004]);
         std::fs::remove_file(&path).unwrap();
         let sym = out[0].as_ref().expect("perf map symbol");
