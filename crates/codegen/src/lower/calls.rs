@@ -98,8 +98,16 @@ impl Builder<'_, '_> {
                 };
                 let user = !matches!(self.ty(&args[0]), Type::Ptr { user: false, .. });
                 self.zero_scratch(offset, size);
-                if let Type::Str(_) = self.ty(&args[0]) {
-                    self.store(&args[0], offset + 8, &Type::Str(n))?;
+                if let Some(text) = args[0].as_str() {
+                    // A literal's bytes, without the NUL a string would keep.
+                    let mut bytes = text.as_bytes().to_vec();
+                    bytes.resize(n as usize, 0);
+                    self.store_bytes(offset + 8, &bytes);
+                } else if let Type::Str(_) = self.ty(&args[0]) {
+                    let temp = self.scratch(n + 1);
+                    self.store(&args[0], temp, &Type::Str(n + 1))?;
+                    self.scratch_ptr(Reg::R3, temp);
+                    self.copy_to_scratch(offset + 8, n, Reg::R3);
                 } else {
                     self.scalar(&args[0])?;
                     self.asm.mov(Reg::R3, Reg::R0);
