@@ -1069,9 +1069,9 @@ impl Checker<'_> {
                 if !known {
                     self.error(first.span, format!("Undefined map: {}", map_label(map)));
                 }
-                if name == "print" && args.len() == 1 && known {
-                    let map_keys = self.typed.map(map).map(|(_, m)| m.keys.len()).unwrap_or(0);
-                    let _ = map_keys;
+                if name == "len" {
+                    let message = "len() of a map is not supported by scry yet (it needs map iteration in the kernel)";
+                    self.error(call.span, message);
                 }
                 for key in keys {
                     self.expr(key);
@@ -1137,7 +1137,7 @@ impl Checker<'_> {
                 };
                 match &types[0] {
                     Type::Ptr { .. } | Type::Int { .. } | Type::None => {}
-                    Type::Str(n) => return Type::Str(*n),
+                    Type::Str(n) => return Type::Str((*n).min(size)),
                     other => self.error(
                         args[0].span,
                         format!("str() expects a pointer or integer argument ({other} supplied)"),

@@ -5,7 +5,6 @@
 //! plus a (nearly linear, the file is mostly sorted) stable sort.
 
 use std::path::Path;
-use std::sync::OnceLock;
 
 use crate::{Error, Result, Sym};
 
@@ -33,7 +32,6 @@ pub struct KernelSymbols {
     text: String,
     entries: Vec<Entry>,
     modules: Vec<String>,
-    by_name: OnceLock<Vec<u32>>,
 }
 
 impl KernelSymbols {
@@ -95,7 +93,6 @@ impl KernelSymbols {
             text,
             entries,
             modules,
-            by_name: OnceLock::new(),
         })
     }
 
@@ -131,18 +128,16 @@ impl KernelSymbols {
     }
 
     /// Address of the first symbol called `name` in kallsyms order.
+    ///
+    /// A linear scan (about 0.2 ms over 120k symbols): `kaddr` names are constants
+    /// resolved a few times per script, which does not pay for an index.
     pub fn kaddr(&self, name: &str) -> Option<u64> {
-        let index = self.by_name.get_or_init(|| {
-            let mut idx: Vec<u32> = (0..to_u32(self.entries.len())).collect();
-            idx.sort_by(|&a, &b| {
-                let (ea, eb) = (&self.entries[a as usize], &self.entries[b as usize]);
-                self.name(ea).cmp(self.name(eb)).then(ea.line.cmp(&eb.line))
-            });
-            idx
-        });
-        let first = index.partition_point(|&i| self.name(&self.entries[i as usize]) < name);
-        let e = &self.entries[*index.get(first)? as usize];
-        (self.name(e) == name).then_some(e.addr)
+        let len = u32::try_from(name.len()).ok()?;
+        self.entries
+            .iter()
+            .filter(|e| e.name_len == len && self.name(e) == name)
+            .min_by_key(|e| e.line)
+            .map(|e| e.addr)
     }
 }
 

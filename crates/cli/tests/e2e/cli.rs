@@ -67,6 +67,39 @@ fn attached_banner_and_end_on_sigint_and_sigterm() {
 }
 
 #[test]
+fn command_option_runs_child_and_stops_when_it_exits() {
+    if !can_trace("command_option_runs_child_and_stops_when_it_exits") {
+        return;
+    }
+    let dir = TempDir::new();
+    let pidfile = dir.path().join("pid");
+    let script = dir.path().join("child.sh");
+    std::fs::write(
+        &script,
+        format!("echo $$ > {}\nsleep 0.2\n", pidfile.display()),
+    )
+    .expect("write script");
+    let command = format!("/bin/sh {}", script.display());
+    let tracer = Tracer::scry(&[
+        "-c",
+        &command,
+        "-e",
+        r#"BEGIN { printf("cpid=%d\n", cpid); }
+           tracepoint:syscalls:sys_enter_exit_group /pid == cpid/ { printf("child exits\n"); }
+           END { printf("end\n"); }"#,
+    ]);
+    // No signal: scry must stop by itself when the command exits.
+    let run = tracer.finish(Duration::from_secs(20));
+    run.assert_success();
+    let pid = std::fs::read_to_string(&pidfile).expect("the command ran");
+    assert_eq!(
+        run.stdout,
+        format!("cpid={}\nchild exits\nend\n\n\n", pid.trim()),
+        "{run:?}"
+    );
+}
+
+#[test]
 fn pid_option_filters_to_one_process() {
     if !can_trace("pid_option_filters_to_one_process") {
         return;

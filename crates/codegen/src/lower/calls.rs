@@ -57,7 +57,10 @@ impl Builder<'_, '_> {
         match name {
             "str" => {
                 if let Type::Str(_) = self.ty(&args[0]) {
-                    return self.store(&args[0], offset, dst_ty);
+                    // str() of a string: cut to str()'s own capacity, then pad.
+                    let own = self.ty(expr).clone();
+                    self.zero_scratch(offset, size);
+                    return self.store(&args[0], offset, &own);
                 }
                 let user = !matches!(self.ty(&args[0]), Type::Ptr { user: false, .. });
                 let capacity = match self.ty(expr) {

@@ -31,6 +31,11 @@ impl Builder<'_, '_> {
     pub(crate) fn block(&mut self, block: &ast::Block) -> Result<()> {
         for stmt in &block.stmts {
             self.stmt(stmt)?;
+            // Statements after one that leaves the block are dead code, which the verifier
+            // refuses ("unreachable insn"): bpftrace drops them too.
+            if leaves_block(stmt) {
+                break;
+            }
         }
         Ok(())
     }
@@ -243,5 +248,14 @@ impl Builder<'_, '_> {
             VarLoc::Scratch(offset) => self.store(value, offset, &var_ty)?,
         }
         Ok(())
+    }
+}
+
+/// True for statements after which the rest of a block never runs.
+fn leaves_block(stmt: &ast::Stmt) -> bool {
+    match &stmt.kind {
+        StmtKind::Return(_) | StmtKind::Break | StmtKind::Continue => true,
+        StmtKind::Expr(expr) => matches!(&expr.kind, ExprKind::Call { name, .. } if name == "exit"),
+        _ => false,
     }
 }
