@@ -32,5 +32,5 @@ work=$(mktemp -d /tmp/scry-bench.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 cc -O2 -o "$work/syscall_loop" bench/syscall_loop.c
 
-exec python3 bench/bench.py --scry target/release/scry --bpftrace "$(command -v bpftrace)" \
+python3 bench/bench.py --scry target/release/scry --bpftrace "$(command -v bpftrace)" \
     --loop "$work/syscall_loop" --work "$work" --runs "${RUNS:-20}" --out BENCHMARKS.md

@@ -10,6 +10,8 @@ mod cli;
 mod common;
 #[path = "e2e/leaks.rs"]
 mod leaks;
+#[path = "e2e/probes.rs"]
+mod probes;
 
 use common::{Run, TempDir, Tracer, can_trace, trigger, unique};
 use std::time::Duration;

@@ -9,6 +9,7 @@ use scry_tracefs::FieldType;
 /// Kernel facts from tracefs and `/sys`.
 pub struct LiveKernel {
     tracefs: OnceCell<Result<Tracefs, String>>,
+    btf: OnceCell<Option<scry_btf::Btf>>,
     events: OnceCell<Result<Vec<(String, String)>, String>>,
 }
 
@@ -22,6 +23,7 @@ impl LiveKernel {
     pub fn new() -> LiveKernel {
         LiveKernel {
             tracefs: OnceCell::new(),
+            btf: OnceCell::new(),
             events: OnceCell::new(),
         }
     }
@@ -115,6 +117,15 @@ impl KernelInfo for LiveKernel {
             .map_err(|e| e.to_string())?;
         let format = scry_tracefs::parse_format(&text).map_err(|e| e.to_string())?;
         Ok(convert_format(category, event, &format))
+    }
+
+    fn btf(&self) -> Option<&scry_btf::Btf> {
+        self.btf
+            .get_or_init(|| {
+                let bytes = std::fs::read("/sys/kernel/btf/vmlinux").ok()?;
+                scry_btf::Btf::parse(bytes).ok()
+            })
+            .as_ref()
     }
 
     fn has_kprobes(&self) -> bool {

@@ -105,6 +105,10 @@ pub struct Typed {
     /// Fields of tracepoint `args` accesses, by the `ExprId` of the field expression: one
     /// field per tracepoint target of the probe, in target order.
     pub args_fields: HashMap<u32, Vec<Field>>,
+    /// Byte offsets of kernel struct members (`p->f`, `r.f`), by the field expression's id.
+    pub member_offsets: HashMap<u32, u32>,
+    /// Values of `sizeof()` and `offsetof()`, by expression id.
+    pub constants: HashMap<u32, u64>,
 }
 
 impl Typed {
@@ -119,6 +123,7 @@ impl Typed {
 
 struct Checker<'a> {
     probes: &'a [ProbeInfo],
+    kernel: &'a dyn KernelInfo,
     options: &'a Options,
     typed: Typed,
     map_keys_known: HashMap<String, bool>,
@@ -453,7 +458,11 @@ impl Checker<'_> {
                             self.integer_operand(value, &ty, "compound assignment");
                             Some(MapValue::Plain(Type::I64))
                         } else if ty == Type::None || ty == Type::Args {
-                            if self.report {
+                            // A value without a type had its error reported where it came
+                            // from, except for calls that return nothing.
+                            let returns_nothing = matches!(&value.kind, ExprKind::Call { name, .. }
+                                if builtins::arity(name).is_some() && !builtins::AGGREGATIONS.contains(&name.as_str()));
+                            if self.report && (ty == Type::Args || returns_nothing) {
                                 self.error(
                                     value.span,
                                     "Value has no type: it cannot be stored in a map",
@@ -600,7 +609,29 @@ impl Checker<'_> {
             BaseType::String => {
                 Type::Str(ty.array_len.unwrap_or(self.options.max_strlen as u64) as u32)
             }
-            BaseType::Struct(name) | BaseType::Union(name) => Type::Record(name.clone()),
+            BaseType::Struct(name) | BaseType::Union(name) => {
+                let keyword = if matches!(ty.base, BaseType::Struct(_)) {
+                    "struct"
+                } else {
+                    "union"
+                };
+                let record = format!("{keyword} {name}");
+                match self.kernel.btf() {
+                    Some(btf) if crate::kernel_types::record_id(btf, &record).is_some() => {}
+                    Some(_) => {
+                        self.error(ty.span, format!("Unknown struct/union: '{record}'"));
+                        return None;
+                    }
+                    None => {
+                        self.error(
+                            ty.span,
+                            format!("Cannot resolve '{record}': this kernel has no BTF"),
+                        );
+                        return None;
+                    }
+                }
+                Type::Record(record)
+            }
             BaseType::Void => Type::Int {
                 bytes: 1,
                 signed: false,
@@ -745,7 +776,11 @@ impl Checker<'_> {
                         if *op == UnaryOp::Neg { Type::I64 } else { ty }
                     }
                     UnaryOp::Deref => match ty {
-                        Type::Ptr { pointee, .. } if pointee.is_scalar() => *pointee,
+                        Type::Ptr { pointee, .. }
+                            if pointee.is_scalar() || matches!(*pointee, Type::Record(_)) =>
+                        {
+                            *pointee
+                        }
                         Type::None => Type::None,
                         other => {
                             self.error(expr.span, format!("Can not dereference type {other}"));
@@ -810,12 +845,12 @@ impl Checker<'_> {
                     }
                     Type::None => Type::None,
                     Type::Ptr { pointee, .. } if matches!(*pointee, Type::Record(_)) => {
-                        self.error(
-                            expr.span,
-                            format!("Reading fields of kernel structures ({pointee}) through BTF is not supported by scry yet"),
-                        );
-                        Type::None
+                        let Type::Record(record) = *pointee else {
+                            unreachable!("matched above")
+                        };
+                        self.record_field(expr, &record, field, *field_span)
                     }
+                    Type::Record(record) => self.record_field(expr, &record, field, *field_span),
                     other => {
                         self.error(
                             expr.span,
@@ -923,20 +958,96 @@ impl Checker<'_> {
                 }
             }
             ExprKind::Sizeof(arg) => {
-                match arg {
+                let size = match arg {
                     ast::SizeofArg::Type(t) => {
-                        self.type_name(t);
+                        let pointer_or_array = t.pointer_depth > 0 || t.array_len.is_some();
+                        match (&t.base, pointer_or_array) {
+                            (BaseType::Struct(_) | BaseType::Union(_), false) => {
+                                let ty = self.type_name(&ast::TypeName {
+                                    pointer_depth: 1,
+                                    ..t.clone()
+                                });
+                                match (ty, self.kernel.btf()) {
+                                    (Some(Type::Ptr { pointee, .. }), Some(btf)) => {
+                                        match *pointee {
+                                            Type::Record(name) => {
+                                                crate::kernel_types::record_id(btf, &name)
+                                                    .and_then(|id| btf.size_of(id).ok())
+                                            }
+                                            _ => None,
+                                        }
+                                    }
+                                    _ => None,
+                                }
+                            }
+                            _ => self.type_name(t).map(|ty| {
+                                let elem = match &ty {
+                                    Type::Int { bytes, .. } => *bytes as u64,
+                                    Type::Bool => 1,
+                                    other => other.storage_size() as u64,
+                                };
+                                if t.pointer_depth > 0 {
+                                    8
+                                } else {
+                                    elem * t.array_len.unwrap_or(1)
+                                }
+                            }),
+                        }
                     }
-                    ast::SizeofArg::Expr(e) => {
-                        self.expr(e);
-                    }
+                    ast::SizeofArg::Expr(e) => match self.expr(e) {
+                        Type::Int { bytes, .. } => Some(bytes as u64),
+                        Type::Record(name) => self.kernel.btf().and_then(|btf| {
+                            crate::kernel_types::record_id(btf, &name)
+                                .and_then(|id| btf.size_of(id).ok())
+                        }),
+                        other => Some(other.storage_size() as u64),
+                    },
+                };
+                if let Some(size) = size {
+                    self.typed.constants.insert(expr.id.0, size);
                 }
                 Type::U64
             }
-            ExprKind::Offsetof { .. } => {
+            ExprKind::Offsetof { ty, fields } => {
+                let offset = match (
+                    self.type_name(&ast::TypeName {
+                        pointer_depth: 1,
+                        ..ty.clone()
+                    }),
+                    self.kernel.btf(),
+                ) {
+                    (Some(Type::Ptr { pointee, .. }), Some(btf)) => {
+                        let mut record = match *pointee {
+                            Type::Record(name) => Some(name),
+                            _ => None,
+                        };
+                        let mut total = 0u64;
+                        for field in fields {
+                            let Some(name) = record.take() else { break };
+                            match crate::kernel_types::member(btf, &name, field) {
+                                Ok((offset, ty)) => {
+                                    total += offset as u64;
+                                    if let Type::Record(inner) = ty {
+                                        record = Some(inner);
+                                    }
+                                }
+                                Err(message) => {
+                                    self.error(expr.span, message);
+                                    return Type::None;
+                                }
+                            }
+                        }
+                        Some(total)
+                    }
+                    _ => None,
+                };
+                if let Some(offset) = offset {
+                    self.typed.constants.insert(expr.id.0, offset);
+                    return Type::U64;
+                }
                 self.error(
                     expr.span,
-                    "offsetof() needs BTF struct support, which scry does not have yet",
+                    "offsetof() needs a struct or union known to the kernel's BTF",
                 );
                 Type::None
             }
@@ -971,8 +1082,44 @@ impl Checker<'_> {
                 );
                 Type::None
             }
-            "cpid" | "username" | "numaid" | "ncpus" | "jiffies" => ty,
+            // curtask is a `struct task_struct *` where the kernel has BTF, as in current bpftrace.
+            "curtask" => match self.kernel.btf() {
+                Some(btf)
+                    if crate::kernel_types::record_id(btf, "struct task_struct").is_some() =>
+                {
+                    Type::Ptr {
+                        pointee: Box::new(Type::Record("struct task_struct".into())),
+                        user: false,
+                    }
+                }
+                _ => ty,
+            },
             _ => ty,
+        }
+    }
+
+    /// `ptr->field` or `record.field` on a kernel struct, through BTF.
+    fn record_field(&mut self, expr: &Expr, record: &str, field: &str, span: Span) -> Type {
+        let Some(btf) = self.kernel.btf() else {
+            self.error(span, "Kernel structs need BTF, and this kernel has none");
+            return Type::None;
+        };
+        match crate::kernel_types::member(btf, record, field) {
+            Ok((offset, ty)) => {
+                if self
+                    .typed
+                    .member_offsets
+                    .insert(expr.id.0, offset)
+                    .is_none()
+                {
+                    self.changed = true;
+                }
+                ty
+            }
+            Err(message) => {
+                self.error(span, message);
+                Type::None
+            }
         }
     }
 
@@ -1203,10 +1350,10 @@ impl Checker<'_> {
                         format!("join() expects an array of strings ({} supplied)", types[0]);
                     self.error(args[0].span, message);
                 }
-                if let Some(delim) = args.get(1) {
-                    if delim.as_str().is_none() {
-                        self.error(delim.span, "join() delimiter must be a string literal");
-                    }
+                if let Some(delim) = args.get(1)
+                    && delim.as_str().is_none()
+                {
+                    self.error(delim.span, "join() delimiter must be a string literal");
                 }
                 Type::None
             }
@@ -1332,18 +1479,21 @@ pub fn field_type(field: &Field, max_strlen: u32) -> Type {
 pub fn run(
     program: &ast::Program,
     probes: &[ProbeInfo],
-    _kernel: &dyn KernelInfo,
+    kernel: &dyn KernelInfo,
     options: &Options,
     diagnostics: &mut Diagnostics,
 ) -> Typed {
     let mut checker = Checker {
         probes,
+        kernel,
         options,
         typed: Typed {
             exprs: vec![Type::None; program.expr_count as usize],
             maps: Vec::new(),
             vars: vec![HashMap::new(); program.probes.len()],
             args_fields: HashMap::new(),
+            member_offsets: HashMap::new(),
+            constants: HashMap::new(),
         },
         map_keys_known: HashMap::new(),
         report: false,

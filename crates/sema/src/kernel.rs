@@ -55,6 +55,10 @@ pub trait KernelInfo {
     fn has_kprobes(&self) -> bool;
     /// Whether fentry/fexit programs can be loaded.
     fn has_fentry(&self) -> bool;
+    /// The kernel's BTF (`/sys/kernel/btf/vmlinux`), when there is one.
+    fn btf(&self) -> Option<&scry_btf::Btf> {
+        None
+    }
     /// Whether raw tracepoint `name` exists.
     fn has_raw_tracepoint(&self, name: &str) -> bool {
         self.tracepoints()
@@ -69,6 +73,7 @@ pub struct StaticKernel {
     pub formats: Vec<TracepointFormat>,
     pub kprobes: bool,
     pub fentry: bool,
+    pub btf: Option<std::sync::Arc<scry_btf::Btf>>,
 }
 
 impl KernelInfo for StaticKernel {
@@ -91,6 +96,9 @@ impl KernelInfo for StaticKernel {
     }
     fn has_fentry(&self) -> bool {
         self.fentry
+    }
+    fn btf(&self) -> Option<&scry_btf::Btf> {
+        self.btf.as_deref()
     }
 }
 
@@ -215,6 +223,7 @@ impl StaticKernel {
             ],
             kprobes: false,
             fentry: false,
+            btf: None,
         }
     }
 }

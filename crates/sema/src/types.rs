@@ -37,7 +37,8 @@ pub enum Type {
     Ptr { pointee: Box<Type>, user: bool },
     /// A tracepoint's `args` record (only usable through field access).
     Args,
-    /// A C struct or union by name (reached through pointers; not a storable value yet).
+    /// A C struct or union by name (`struct task_struct`, or `#<btf id>` when anonymous).
+    /// A record expression stands for the record's address; it is read field by field.
     Record(String),
 }
 

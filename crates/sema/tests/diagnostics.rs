@@ -78,3 +78,88 @@ fn types_flow_between_probes() {
         scry_sema::MapValue::Plain(scry_sema::Type::Str(5))
     );
 }
+
+/// A kernel whose BTF has `struct task_struct { int pid; char comm[16]; struct task_struct
+/// *real_parent; unsigned flags:3; }`.
+fn kernel_with_btf() -> StaticKernel {
+    let mut b = scry_btf::BtfBuilder::new();
+    let int = b.add_int("int", 4, scry_btf::INT_SIGNED);
+    let uint = b.add_int("unsigned int", 4, 0);
+    let char_ = b.add_int("char", 1, scry_btf::INT_CHAR);
+    let comm = b.add_array(char_, int, 16);
+    let task = scry_btf::TypeId(b.next_id().get() + 1);
+    let ptr = b.add_ptr(task);
+    let real = b.add_struct(
+        "task_struct",
+        40,
+        &[
+            ("pid", int, 0, 0),
+            ("comm", comm, 32, 0),
+            ("real_parent", ptr, 192, 0),
+            ("flags", uint, 256, 3),
+        ],
+    );
+    assert_eq!(real, task);
+    let mut kernel = StaticKernel::sample();
+    kernel.btf = Some(std::sync::Arc::new(
+        scry_btf::Btf::parse(b.build()).expect("valid BTF"),
+    ));
+    kernel
+}
+
+fn analyse_with_btf(source: &str) -> (Option<scry_sema::Analysis>, String) {
+    let parsed = scry_syntax::parse(source);
+    let mut diagnostics = Diagnostics::default();
+    let analysis = scry_sema::analyse(
+        &parsed.program,
+        &kernel_with_btf(),
+        &Options::default(),
+        &mut diagnostics,
+    );
+    let file = SourceFile::new("stdin", source);
+    (
+        analysis,
+        scry_diagnostics::render_all(diagnostics.iter(), &file),
+    )
+}
+
+#[test]
+fn struct_fields_through_btf() {
+    let source = "BEGIN { @p = curtask->real_parent->pid; @c = curtask->comm; @s = sizeof(struct task_struct); }";
+    let (analysis, errors) = analyse_with_btf(source);
+    assert_eq!(errors, "");
+    let analysis = analysis.expect("analyses");
+    let value = |name: &str| analysis.typed.map(name).expect("map").1.value.clone();
+    assert_eq!(
+        value("p"),
+        scry_sema::MapValue::Plain(scry_sema::Type::Int {
+            bytes: 4,
+            signed: true
+        })
+    );
+    assert_eq!(
+        value("c"),
+        scry_sema::MapValue::Plain(scry_sema::Type::Str(16))
+    );
+    let mut offsets: Vec<u32> = analysis.typed.member_offsets.values().copied().collect();
+    offsets.sort();
+    assert_eq!(
+        offsets,
+        [0, 4, 24],
+        "pid at 0, comm at 4, real_parent at 24"
+    );
+    assert!(
+        analysis.typed.constants.values().any(|&v| v == 40),
+        "sizeof(struct task_struct)"
+    );
+}
+
+#[test]
+fn struct_field_errors() {
+    insta::assert_snapshot!(
+        analyse_with_btf(
+            "BEGIN { @x = curtask->nope; @y = curtask->flags; @z = ((struct nothing *)0)->a; }"
+        )
+        .1
+    );
+}

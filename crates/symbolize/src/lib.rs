@@ -8,6 +8,7 @@
 //! * [`Symbolizer`]: the facade the runtime uses, loading kernel symbols lazily.
 //! * [`format_stack`] and friends: bpftrace's `bpftrace`, `perf` and `raw` stack texts.
 
+mod debug_file;
 mod error;
 mod format;
 mod kernel;
@@ -25,7 +26,7 @@ pub use format::{StackFormat, StackMode, StackSpace, format_stack, format_sym, f
 pub use kernel::KernelSymbols;
 pub use maps::{MapEntry, parse_maps};
 pub use perf_map::PerfMap;
-pub use process::{Mapping, MappingKind, ProcessCache, ProcessSnapshot};
+pub use process::{FileId, Mapping, MappingKind, ProcessCache, ProcessSnapshot};
 pub use symbolizer::Symbolizer;
 pub use user::UserSymbolizer;
 

@@ -52,8 +52,13 @@ pub struct Mapping {
     pub path: Option<String>,
     /// What backs the mapping.
     pub kind: MappingKind,
+    /// Device (major, minor) and inode of the file, `None` for non-file mappings.
+    pub file_id: Option<FileId>,
     file: Option<Arc<HeldFile>>,
 }
+
+/// Identity of a mapped file: device major, device minor, inode.
+pub type FileId = (u32, u32, u64);
 
 impl Mapping {
     /// Whether `addr` lies in the mapping.
@@ -113,14 +118,12 @@ impl ProcessSnapshot {
     }
 }
 
-type FileKey = (u32, u32, u64);
-
 /// Snapshots of processes, keyed by pid. `Send + Sync`; symbolize with
 /// [`UserSymbolizer`](crate::UserSymbolizer).
 #[derive(Debug)]
 pub struct ProcessCache {
     procs: HashMap<u32, ProcessSnapshot>,
-    files: HashMap<FileKey, Arc<HeldFile>>,
+    files: HashMap<FileId, Arc<HeldFile>>,
     max_open_files: usize,
     proc_root: PathBuf,
 }
@@ -156,6 +159,30 @@ impl ProcessCache {
         let snap = self.read(pid)?;
         self.procs.insert(pid, snap);
         Ok(())
+    }
+
+    /// Snapshot every running process not yet known (kernel threads, which map
+    /// nothing, are skipped); returns how many were added. For system-wide profiles
+    /// whose stacks reach user space only at print time, call it at start and
+    /// periodically so short-lived processes are caught.
+    pub fn snapshot_all(&mut self) -> usize {
+        let Ok(dir) = std::fs::read_dir(&self.proc_root) else {
+            return 0;
+        };
+        let pids: Vec<u32> = dir
+            .filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
+            .filter(|pid| !self.procs.contains_key(pid))
+            .collect();
+        let mut added = 0;
+        for pid in pids {
+            if let Ok(snap) = self.read(pid)
+                && !snap.mappings.is_empty()
+            {
+                self.procs.insert(pid, snap);
+                added += 1;
+            }
+        }
+        added
     }
 
     /// Re-read the maps of a live `pid` (new libraries, exec) and merge them into its
@@ -247,6 +274,7 @@ impl ProcessCache {
                     offset: e.offset,
                     path: e.path,
                     kind,
+                    file_id: (kind == MappingKind::File).then_some((e.dev.0, e.dev.1, e.inode)),
                     file,
                 }
             })
@@ -325,6 +353,7 @@ mod tests {
             offset: 0,
             path: Some(path.to_owned()),
             kind: MappingKind::File,
+            file_id: Some((8, 1, start)),
             file: None,
         }
     }
@@ -401,6 +430,22 @@ mod tests {
             Err(Error::NoSuchProcess(_))
         ));
         assert!(!cache.is_alive(u32::MAX - 1));
+    }
+
+    #[test]
+    fn cache_is_send_and_sync() {
+        fn check<T: Send + Sync>() {}
+        check::<ProcessCache>();
+    }
+
+    #[test]
+    fn snapshot_all_finds_self() {
+        let mut cache = ProcessCache::new();
+        let added = cache.snapshot_all();
+        assert!(added >= 1);
+        assert!(cache.get(std::process::id()).is_some());
+        // Kernel threads (pid 2 is kthreadd) map nothing and are skipped.
+        assert!(cache.get(2).is_none());
     }
 
     #[test]

@@ -7,16 +7,17 @@
 //! image into every process). Anything else is looked up in `/tmp/perf-PID.map`.
 
 use std::collections::{HashMap, HashSet};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
 use blazesym::symbolize::source::{Elf, Process, Source};
 use blazesym::symbolize::{Input, Symbolized, Symbolizer as Blazesym};
 
 use crate::Sym;
+use crate::debug_file::{LoadSegments, debug_file_for};
 use crate::maps::parse_maps;
 use crate::perf_map::PerfMap;
-use crate::process::{MappingKind, ProcessCache};
+use crate::process::{FileId, MappingKind, ProcessCache};
 
 #[derive(Debug)]
 struct CachedPerfMap {
@@ -34,6 +35,22 @@ pub struct UserSymbolizer {
     perf_maps: HashMap<u32, CachedPerfMap>,
     own_vdso: Option<Option<u64>>,
     unreadable: HashSet<PathBuf>,
+    debug_files: HashMap<PathBuf, Option<DebugFile>>,
+    memo: HashMap<FileId, HashMap<u64, Option<(String, u64)>>>,
+    memo_len: usize,
+}
+
+/// Results remembered per (file, offset) before the memo is emptied.
+const MEMO_CAP: usize = 1 << 20;
+
+/// A file's symbol lookups: the file, its path in reports, (output index, offset).
+type FileBatch = (PathBuf, String, Vec<(usize, u64)>);
+
+/// A build-id debug file for a stripped binary.
+#[derive(Debug)]
+struct DebugFile {
+    path: PathBuf,
+    segments: LoadSegments,
 }
 
 impl std::fmt::Debug for UserSymbolizer {
@@ -64,6 +81,9 @@ impl UserSymbolizer {
             perf_maps: HashMap::new(),
             own_vdso: None,
             unreadable: HashSet::new(),
+            debug_files: HashMap::new(),
+            memo: HashMap::new(),
+            memo_len: 0,
         }
     }
 
@@ -99,32 +119,31 @@ impl UserSymbolizer {
         }
 
         // Group file offsets by the file they are read through.
-        let mut by_file: HashMap<PathBuf, (String, Vec<(usize, u64)>)> = HashMap::new();
+        let mut by_file: HashMap<FileId, FileBatch> = HashMap::new();
         let mut vdso: Vec<(usize, u64)> = Vec::new();
         let mut others: Vec<usize> = Vec::new();
         let snap = cache.get(pid);
         for (i, &addr) in addrs.iter().enumerate() {
             match snap.and_then(|s| s.find(addr)) {
-                Some(m) if m.kind == MappingKind::File => match m.read_path() {
-                    Some(path) => {
-                        let module = m.path.clone().unwrap_or_default();
+                Some(m) if m.kind == MappingKind::File => match (m.file_id, m.read_path()) {
+                    (Some(id), Some(path)) => {
+                        let module = || m.path.clone().unwrap_or_default();
                         by_file
-                            .entry(path)
-                            .or_insert_with(|| (module, Vec::new()))
-                            .1
+                            .entry(id)
+                            .or_insert_with(|| (path, module(), Vec::new()))
+                            .2
                             .push((i, m.file_offset(addr)));
                     }
-                    None => others.push(i),
+                    _ => others.push(i),
                 },
                 Some(m) if m.kind == MappingKind::Vdso => vdso.push((i, addr - m.start)),
                 _ => others.push(i),
             }
         }
 
-        for (path, (module, items)) in by_file {
-            let offsets: Vec<u64> = items.iter().map(|&(_, off)| off).collect();
-            for ((i, _), sym) in items.iter().zip(self.elf(&path, &offsets)) {
-                out[*i] = sym.map(|(name, offset)| Sym {
+        for (id, (path, module, items)) in by_file {
+            for (i, sym) in self.file_syms(id, &path, &items) {
+                out[i] = sym.map(|(name, offset)| Sym {
                     name,
                     offset,
                     module: Some(module.clone()),
@@ -144,20 +163,95 @@ impl UserSymbolizer {
         out
     }
 
-    fn elf(&mut self, path: &PathBuf, offsets: &[u64]) -> Vec<Option<(String, u64)>> {
+    /// Symbols of `(output index, file offset)` items of one file, memoized.
+    fn file_syms(
+        &mut self,
+        id: FileId,
+        path: &Path,
+        items: &[(usize, u64)],
+    ) -> Vec<(usize, Option<(String, u64)>)> {
+        let memo = self.memo.get(&id);
+        let misses: Vec<u64> = items
+            .iter()
+            .map(|&(_, off)| off)
+            .filter(|off| memo.is_none_or(|m| !m.contains_key(off)))
+            .collect();
+        if !misses.is_empty() {
+            let found = self.elf(path, &misses);
+            if self.memo_len + misses.len() > MEMO_CAP {
+                self.memo.clear();
+                self.memo_len = 0;
+            }
+            let memo = self.memo.entry(id).or_default();
+            for (off, sym) in misses.into_iter().zip(found) {
+                if memo.insert(off, sym).is_none() {
+                    self.memo_len += 1;
+                }
+            }
+        }
+        let memo = self.memo.get(&id);
+        items
+            .iter()
+            .map(|&(i, off)| (i, memo.and_then(|m| m.get(&off)).cloned().flatten()))
+            .collect()
+    }
+
+    fn elf(&mut self, path: &Path, offsets: &[u64]) -> Vec<Option<(String, u64)>> {
         if self.unreadable.contains(path) {
             return vec![None; offsets.len()];
         }
-        let mut src = Elf::new(path.clone());
+        let mut src = Elf::new(path);
         src.debug_syms = self.debug_syms;
-        match self
+        let mut out: Vec<Option<(String, u64)>> = match self
             .inner
             .symbolize(&Source::Elf(src), Input::FileOffset(offsets))
         {
             Ok(syms) => syms.into_iter().map(convert).collect(),
             Err(_) => {
-                self.unreadable.insert(path.clone());
-                vec![None; offsets.len()]
+                self.unreadable.insert(path.to_path_buf());
+                return vec![None; offsets.len()];
+            }
+        };
+        if out.iter().any(Option::is_none) {
+            self.resolve_in_debug_file(path, offsets, &mut out);
+        }
+        out
+    }
+
+    /// Resolve what the binary's own symbol tables missed through its build-id debug
+    /// file (stripped distribution libraries).
+    fn resolve_in_debug_file(
+        &mut self,
+        path: &Path,
+        offsets: &[u64],
+        out: &mut [Option<(String, u64)>],
+    ) {
+        let debug = self
+            .debug_files
+            .entry(path.to_path_buf())
+            .or_insert_with(|| {
+                Some(DebugFile {
+                    path: debug_file_for(path)?,
+                    segments: LoadSegments::read(path)?,
+                })
+            });
+        let Some(debug) = debug else {
+            return;
+        };
+        let (idx, vaddrs): (Vec<usize>, Vec<u64>) = offsets
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| out[*i].is_none())
+            .filter_map(|(i, &off)| Some((i, debug.segments.vaddr(off)?)))
+            .unzip();
+        let mut src = Elf::new(debug.path.clone());
+        src.debug_syms = self.debug_syms;
+        if let Ok(syms) = self
+            .inner
+            .symbolize(&Source::Elf(src), Input::VirtOffset(&vaddrs))
+        {
+            for (i, sym) in idx.into_iter().zip(syms) {
+                out[i] = convert(sym);
             }
         }
     }
@@ -323,6 +417,72 @@ mod tests {
                 .iter()
                 .any(|s| s.name.contains("clock_gettime") || s.name.contains("time"))
         );
+    }
+
+    /// Value of symbol `name` in `path`'s symbol tables, through binutils' readelf.
+    fn readelf_symbol(path: &std::path::Path, name: &str) -> Option<u64> {
+        let out = std::process::Command::new("readelf")
+            .arg("-Ws")
+            .arg(path)
+            .output()
+            .ok()?;
+        String::from_utf8_lossy(&out.stdout).lines().find_map(|l| {
+            let f: Vec<&str> = l.split_whitespace().collect();
+            (f.len() >= 8 && f[3] == "FUNC" && f[7] == name)
+                .then(|| u64::from_str_radix(f[1], 16).ok())
+                .flatten()
+        })
+    }
+
+    #[test]
+    fn stripped_library_local_symbol_through_debug_file() {
+        let pid = std::process::id();
+        let mut cache = ProcessCache::new();
+        cache.snapshot(pid).unwrap();
+        let Some(libc) = cache
+            .get(pid)
+            .unwrap()
+            .mappings()
+            .iter()
+            .find(|m| m.path.as_deref().is_some_and(|p| p.ends_with("/libc.so.6")))
+            .cloned()
+        else {
+            eprintln!("skipping: no libc.so.6 mapped");
+            return;
+        };
+        let lib = PathBuf::from(libc.path.clone().unwrap());
+        let Some(debug) = debug_file_for(&lib) else {
+            eprintln!("skipping: no debug file for {}", lib.display());
+            return;
+        };
+        // A local function only the debug file's .symtab has.
+        let name = "__libc_start_call_main";
+        let Some(vaddr) = readelf_symbol(&debug, name) else {
+            eprintln!(
+                "skipping: readelf cannot find {name} in {}",
+                debug.display()
+            );
+            return;
+        };
+        let segs = LoadSegments::read(&lib).unwrap();
+        let off = segs.file_offset(vaddr).unwrap();
+        let m = cache
+            .get(pid)
+            .unwrap()
+            .mappings()
+            .iter()
+            .find(|m| {
+                m.path == libc.path && (m.offset..m.offset + (m.end - m.start)).contains(&off)
+            })
+            .cloned()
+            .expect("text mapping of libc");
+        let addr = m.start + (off - m.offset) + 5;
+        let mut s = UserSymbolizer::new();
+        let out = s.symbolize(&mut cache, pid, &[addr]);
+        let sym = out[0].as_ref().expect("resolved through the debug file");
+        assert_eq!(sym.name, name);
+        assert_eq!(sym.offset, 5);
+        assert_eq!(sym.module.as_deref(), libc.path.as_deref());
     }
 
     #[test]

@@ -18,6 +18,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 pub mod bpf;
+pub mod signal;
 
 /// The readiness line bpftrace (and scry) print on stderr once every probe is attached.
 pub const READY: &str = "__BPFTRACE_NOTIFY_PROBES_ATTACHED";
@@ -165,14 +166,9 @@ impl Run {
     }
 }
 
-/// Sends signal `sig` to process `pid`.
+/// Sends signal `sig` (e.g. `"INT"`) to process `pid`, failing the test if that fails.
 pub fn send_signal(pid: u32, sig: &str) {
-    let status = Command::new("kill")
-        .arg(format!("-{sig}"))
-        .arg(pid.to_string())
-        .status()
-        .expect("run kill");
-    assert!(status.success(), "kill -{sig} {pid} failed");
+    signal::send(pid, sig).unwrap_or_else(|e| panic!("kill -{sig} {pid}: {e}"));
 }
 
 /// Collects a pipe's text in a thread.

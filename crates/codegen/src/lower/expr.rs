@@ -62,8 +62,11 @@ impl Builder<'_, '_> {
                 UnaryOp::Plus => self.scalar(inner)?,
                 UnaryOp::Deref => {
                     self.scalar(inner)?;
-                    let user = matches!(self.ty(inner), Type::Ptr { user: true, .. });
-                    self.read_scalar_at_r0(ty, user, expr.span)?;
+                    // A record stands for its address: `*p` of a struct pointer is `p`.
+                    if !matches!(ty, Type::Record(_)) {
+                        let user = matches!(self.ty(inner), Type::Ptr { user: true, .. });
+                        self.read_scalar_at_r0(ty, user, expr.span)?;
+                    }
                 }
                 UnaryOp::AddrOf => return Err(unsupported(expr.span, "The address-of operator")),
             },
@@ -71,6 +74,12 @@ impl Builder<'_, '_> {
             ExprKind::Cast { expr: inner, .. } => {
                 self.scalar(inner)?;
                 self.convert(ty);
+            }
+            ExprKind::Field { .. } if self.member_offset(expr).is_some() => {
+                self.member_address(expr)?;
+                if !matches!(ty, Type::Record(_)) {
+                    self.read_scalar_at_r0(ty, false, expr.span)?;
+                }
             }
             ExprKind::Field { .. } => {
                 let field = self.args_field(expr)?;
@@ -151,14 +160,18 @@ impl Builder<'_, '_> {
                 self.scalar(otherwise)?;
                 self.asm.bind(end);
             }
-            ExprKind::Sizeof(arg) => {
-                let size = match arg {
-                    ast::SizeofArg::Expr(e) => self.ty(e).storage_size(),
-                    ast::SizeofArg::Type(t) => type_size(t),
-                };
-                self.asm.mov_imm(Reg::R0, size as i32);
+            ExprKind::Sizeof(_) | ExprKind::Offsetof { .. } => {
+                let value = self
+                    .shared
+                    .analysis
+                    .typed
+                    .constants
+                    .get(&expr.id.0)
+                    .copied();
+                let value = value.ok_or_else(|| Diagnostic::error(expr.span, "size unknown"))?;
+                self.asm.load_const(Reg::R0, value);
             }
-            ExprKind::Str(_) | ExprKind::Tuple(_) | ExprKind::Offsetof { .. } => {
+            ExprKind::Str(_) | ExprKind::Tuple(_) => {
                 return Err(Diagnostic::error(
                     expr.span,
                     format!("a value of type {ty} cannot be used as a number"),
@@ -521,6 +534,16 @@ impl Builder<'_, '_> {
                 self.map_read_into(name, keys, offset, dst_ty, expr.span)?
             }
             ExprKind::Call { .. } => self.call_into(expr, offset, dst_ty)?,
+            ExprKind::Field { .. } if self.member_offset(expr).is_some() => {
+                // A char array in a kernel struct.
+                let n = src_ty.storage_size().min(size);
+                self.zero_scratch(offset, size);
+                self.member_address(expr)?;
+                self.asm.mov(Reg::R3, Reg::R0);
+                self.scratch_ptr(Reg::R1, offset);
+                self.asm.mov_imm(Reg::R2, n as i32);
+                self.asm.call(helper::PROBE_READ_KERNEL);
+            }
             ExprKind::Field { .. } => {
                 let field = self.args_field(expr)?;
                 match field.kind {
@@ -620,6 +643,30 @@ impl Builder<'_, '_> {
         }
     }
 
+    /// The byte offset of a kernel struct member access, if `expr` is one.
+    fn member_offset(&self, expr: &ast::Expr) -> Option<u32> {
+        self.shared
+            .analysis
+            .typed
+            .member_offsets
+            .get(&expr.id.0)
+            .copied()
+    }
+
+    /// r0 = the address of the struct member `expr` (`p->f` or `r.f`).
+    fn member_address(&mut self, expr: &ast::Expr) -> Result<()> {
+        let ExprKind::Field { expr: base, .. } = &expr.kind else {
+            return Err(Diagnostic::error(expr.span, "not a struct member"));
+        };
+        let offset = self.member_offset(expr).unwrap_or(0);
+        // Both a struct pointer and a record (an address) evaluate to the struct's address.
+        self.scalar(base)?;
+        if offset != 0 {
+            self.asm.alu_imm(BPF_ADD, Reg::R0, offset as i32);
+        }
+        Ok(())
+    }
+
     /// The tracepoint field an `args->f` expression reads, for this program's target.
     pub(crate) fn args_field(&self, expr: &ast::Expr) -> Result<scry_sema::Field> {
         let fields = self
@@ -642,18 +689,6 @@ fn elem_size_of(ty: &Type) -> u32 {
         Type::Int { bytes, .. } => *bytes as u32,
         _ => 8,
     }
-}
-
-fn type_size(ty: &ast::TypeName) -> u32 {
-    if ty.pointer_depth > 0 {
-        return 8;
-    }
-    let base = match &ty.base {
-        ast::BaseType::Int { bits, .. } => *bits as u32 / 8,
-        ast::BaseType::Bool => 1,
-        _ => 8,
-    };
-    base * ty.array_len.unwrap_or(1) as u32
 }
 
 /// Parses a positional parameter as bpftrace does (decimal, hex, octal).

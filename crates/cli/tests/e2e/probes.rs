@@ -1,0 +1,161 @@
+//! Probe kinds and builtins on the live kernel: `__data_loc` tracepoint strings, raw
+//! tracepoints, profile, software and interval probes, and the process builtins.
+
+use crate::common::{TempDir, Tracer, can_trace, run_scry, trigger, unique};
+use std::process::Command;
+use std::time::Duration;
+
+#[test]
+fn data_loc_string_of_sched_process_exec() {
+    if !can_trace("data_loc_string_of_sched_process_exec") {
+        return;
+    }
+    let dir = TempDir::new();
+    let prog = dir.named_program(&unique("x"), "/bin/true");
+    let tracer = Tracer::scry(&[
+        "-e",
+        r#"tracepoint:sched:sched_process_exec { printf("%s %d\n", str(args->filename), args->pid); }"#,
+    ]);
+    let mut child = Command::new(&prog).spawn().expect("spawn");
+    let pid = child.id();
+    assert!(child.wait().expect("wait").success());
+    let run = tracer.interrupt();
+    run.assert_success();
+    let expected = format!("{} {pid}", prog.display());
+    assert!(
+        run.stdout.lines().any(|l| l == expected),
+        "no {expected:?} in\n{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn data_loc_comms_of_sched_process_fork() {
+    if !can_trace("data_loc_comms_of_sched_process_fork") {
+        return;
+    }
+    let dir = TempDir::new();
+    let name = unique("f");
+    let sh = dir.named_program(&name, "/bin/sh");
+    let tracer = Tracer::scry(&[
+        "-e",
+        r#"tracepoint:sched:sched_process_fork { printf("%s %s\n", str(args->parent_comm), str(args->child_comm)); }"#,
+    ]);
+    // The shell forks for the pipeline's commands.
+    assert!(trigger(&sh, &["-c", "/bin/true | /bin/true"]).success());
+    let run = tracer.interrupt();
+    run.assert_success();
+    let expected = format!("{name} {name}");
+    assert!(
+        run.stdout.lines().any(|l| l == expected),
+        "no {expected:?} in\n{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn process_builtins_in_a_tracepoint() {
+    if !can_trace("process_builtins_in_a_tracepoint") {
+        return;
+    }
+    let dir = TempDir::new();
+    let name = unique("u");
+    let touch = dir.named_program(&name, "/usr/bin/touch");
+    let file = dir.path().join("f");
+    let program = format!(
+        r#"tracepoint:syscalls:sys_enter_openat /comm == "{name}"/ {{
+            printf("%d %d %d %d %s %s %d\n", pid, tid, uid, gid, username, probe, cpu < 1024);
+        }}"#
+    );
+    let tracer = Tracer::scry(&["-e", &program]);
+    let mut child = Command::new(&touch).arg(&file).spawn().expect("spawn");
+    let pid = child.id();
+    assert!(child.wait().expect("wait").success());
+    let run = tracer.interrupt();
+    run.assert_success();
+    let expected = format!("{pid} {pid} 0 0 root tracepoint:syscalls:sys_enter_openat 1");
+    let lines: Vec<&str> = run.stdout.lines().filter(|l| !l.is_empty()).collect();
+    assert!(!lines.is_empty(), "nothing printed: {run:?}");
+    assert!(
+        lines.iter().all(|l| *l == expected),
+        "expected only {expected:?}:\n{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn raw_tracepoint_counts() {
+    if !can_trace("raw_tracepoint_counts") {
+        return;
+    }
+    let run = run_scry(&[
+        "-e",
+        "rawtracepoint:sys_enter { @ = count(); } interval:ms:300 { exit(); }",
+    ]);
+    run.assert_success();
+    assert!(run.map_value("@").is_some_and(|n| n > 0), "{run:?}");
+}
+
+#[test]
+fn profile_samples_by_cpu() {
+    if !can_trace("profile_samples_by_cpu") {
+        return;
+    }
+    let run = run_scry(&[
+        "-e",
+        "profile:hz:99 { @[cpu] = count(); } interval:ms:500 { exit(); }",
+    ]);
+    run.assert_success();
+    let lines = run.map_lines("@");
+    assert!(!lines.is_empty(), "no samples: {run:?}");
+    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+    for line in lines {
+        let cpu: usize = line[2..line.find(']').expect("key")]
+            .parse()
+            .expect("cpu number");
+        assert!(cpu < cpus.max(1024), "{line}");
+    }
+}
+
+#[test]
+fn software_cpu_clock_counts() {
+    if !can_trace("software_cpu_clock_counts") {
+        return;
+    }
+    let run = run_scry(&[
+        "-e",
+        "software:cpu-clock:1000000 { @ = count(); } interval:ms:300 { exit(); }",
+    ]);
+    run.assert_success();
+    assert!(run.map_value("@").is_some_and(|n| n > 0), "{run:?}");
+}
+
+#[test]
+fn interval_ticks_until_exit() {
+    if !can_trace("interval_ticks_until_exit") {
+        return;
+    }
+    let tracer = Tracer::scry(&[
+        "-e",
+        "interval:ms:100 { @ticks = count(); } interval:ms:550 { exit(); }",
+    ]);
+    let run = tracer.finish(Duration::from_secs(20));
+    run.assert_success();
+    // About five ticks; a loaded machine may delay some, never add many.
+    let ticks = run.map_value("@ticks").unwrap_or(0);
+    assert!((1..=10).contains(&ticks), "@ticks: {ticks}\n{}", run.stdout);
+}
+
+#[test]
+fn nsecs_and_elapsed_advance() {
+    if !can_trace("nsecs_and_elapsed_advance") {
+        return;
+    }
+    let run = run_scry(&[
+        "-e",
+        r#"BEGIN { @start = nsecs; }
+           interval:ms:50 { printf("%d %d\n", nsecs > @start, elapsed > 0); delete(@start); exit(); }"#,
+    ]);
+    run.assert_success();
+    assert_eq!(run.stdout.lines().next(), Some("1 1"), "{run:?}");
+}
