@@ -48,9 +48,18 @@ pub struct MapDef {
 pub struct InternalMaps {
     pub ringbuf: u32,
     pub scratch: u32,
-    pub lost: u32,
+    /// One u64 per counter: see [`counters`].
+    pub counters: u32,
     pub config: u32,
     pub zeros: u32,
+}
+
+/// Slots of the `counters` map (one u64 each), read by the driver.
+pub mod counters {
+    /// Ring-buffer records that did not fit.
+    pub const LOST: u32 = 0;
+    /// Failed updates of user map `i` (a full map) are counted in slot `MAP_FULL + i`.
+    pub const MAP_FULL: u32 = 1;
 }
 
 /// Offsets of run-time constants in the `config` map's single value.
@@ -138,9 +147,7 @@ pub enum EventDef {
         delim: String,
         size: u32,
     },
-    MapFull {
-        map: usize,
-    },
+
 }
 
 /// Everything needed to run the program.

@@ -220,29 +220,21 @@ impl<'s, 'a> Builder<'s, 'a> {
     /// Emits a ring-buffer record of `size` bytes at scratch `offset`, counting it as lost
     /// when the buffer is full.
     pub fn output(&mut self, offset: u32, size: u32) {
-        let done = self.asm.label();
         self.asm.load_map(Reg::R1, self.shared.internal.ringbuf);
         self.scratch_ptr(Reg::R2, offset);
         self.asm.mov_imm(Reg::R3, size as i32);
         self.asm.mov_imm(Reg::R4, 0);
         self.asm.call(helper::RINGBUF_OUTPUT);
-        self.asm.jump_imm(BPF_JEQ, Reg::R0, 0, done);
-        self.count_lost();
-        self.asm.bind(done);
+        self.count_failure(crate::counters::LOST);
     }
 
-    /// Adds one to the lost-event counter.
-    pub fn count_lost(&mut self) {
-        let done = self.asm.label();
-        self.asm.store_imm(4, Reg::FP, -4, 0);
-        self.asm.load_map(Reg::R1, self.shared.internal.lost);
-        self.asm.mov(Reg::R2, Reg::FP);
-        self.asm.alu_imm(BPF_ADD, Reg::R2, -4);
-        self.asm.call(helper::MAP_LOOKUP_ELEM);
-        self.asm.jump_imm(BPF_JEQ, Reg::R0, 0, done);
-        self.asm.mov_imm(Reg::R1, 1);
-        self.asm.atomic_add64(Reg::R0, 0, Reg::R1);
-        self.asm.bind(done);
+    /// Adds one to counter `slot` of the `counters` map when r0 is negative (a helper call
+    /// failed). Branch-free, so that the verifier has no extra path to explore per call: in
+    /// loops, branches that rejoin with distinct states multiply the work.
+    pub fn count_failure(&mut self, slot: u32) {
+        self.asm.alu_imm(BPF_RSH, Reg::R0, 63);
+        self.asm.load_map_value(Reg::R1, self.shared.internal.counters, 8 * slot);
+        self.asm.atomic_add64(Reg::R1, 0, Reg::R0);
     }
 
     /// Emits a record that holds only an event id.
@@ -459,7 +451,7 @@ pub(crate) fn compile(
     let internal = InternalMaps {
         ringbuf: n_user,
         scratch: n_user + 1,
-        lost: n_user + 2,
+        counters: n_user + 2,
         config: n_user + 3,
         zeros: n_user + 4,
     };
@@ -588,7 +580,8 @@ pub(crate) fn compile(
         shared.scratch_size.div_ceil(8) * 8,
         0,
     ));
-    maps.push(internal_def("lost", MapKind::Array, 4, 8, 1));
+    let n_counters = crate::counters::MAP_FULL + n_user;
+    maps.push(internal_def("counters", MapKind::Array, 4, 8 * n_counters, 1));
     maps.push(internal_def("config", MapKind::Array, 4, config::SIZE, 1));
     maps.push(internal_def(
         "zeros",

@@ -366,19 +366,35 @@ impl Handler<'_, '_> {
                 let parts: Vec<&str> = parts.iter().map(String::as_str).collect();
                 self.printer.join(&scry_output::join(&parts, delim))?;
             }
-            EventDef::MapFull { map } => {
-                if !self.warned_full[*map] {
-                    self.warned_full[*map] = true;
-                    let layout = &self.output.compiled.user_maps[*map];
-                    eprintln!(
-                        "WARNING: map @{} is full ({} entries): further updates are dropped; raise BPFTRACE_MAP_KEYS_MAX",
-                        layout.info.name,
-                        self.user_map(*map).spec.max_entries
-                    );
-                }
-            }
         }
         Ok(Flow::Continue)
+    }
+
+    /// The `counters` map: lost records, then failed updates per user map.
+    fn counters(&self) -> Vec<u64> {
+        let id = self.output.compiled.internal.counters as usize;
+        let Some(Ok(Some(bytes))) = self.live.maps[id].as_ref().map(|m| m.lookup(&0u32.to_ne_bytes())) else {
+            return Vec::new();
+        };
+        bytes.chunks(8).map(|c| u64_at(c, 0)).collect()
+    }
+
+    /// Warns once about each map that refused updates (it is full).
+    fn check_full_maps(&mut self) {
+        let counters = self.counters();
+        for (index, warned) in self.warned_full.iter_mut().enumerate() {
+            let failed = counters.get(scry_codegen::counters::MAP_FULL as usize + index).copied().unwrap_or(0);
+            if failed > 0 && !*warned {
+                *warned = true;
+                let layout = &self.output.compiled.user_maps[index];
+                let id = self.output.compiled.user_map_ids[index] as usize;
+                let max = self.live.maps[id].as_ref().map(|m| m.spec.max_entries).unwrap_or(0);
+                eprintln!(
+                    "WARNING: map @{} is full ({max} entries): further updates are dropped; raise BPFTRACE_MAP_KEYS_MAX",
+                    layout.info.name
+                );
+            }
+        }
     }
 
     fn drain(&mut self, ring: &mut RingBuf) -> Flow {
@@ -522,6 +538,7 @@ pub fn run(
         }
         ring.wait(100)?;
         flow = handler.drain(ring);
+        handler.check_full_maps();
         if handler.printer.flush().is_err() {
             break;
         }
@@ -537,11 +554,8 @@ pub fn run(
     for index in 0..compiled.user_maps.len() {
         dumps.push(handler.dump(index)?);
     }
-    let lost = live.maps[compiled.internal.lost as usize]
-        .as_ref()
-        .and_then(|m| m.lookup(&0u32.to_ne_bytes()).ok().flatten())
-        .map(|v| u64_at(&v, 0))
-        .unwrap_or(0);
+    handler.check_full_maps();
+    let lost = handler.counters().first().copied().unwrap_or(0);
     let result = handler.printer.end_of_run(&dumps).and_then(|_| {
         if lost > 0 {
             handler.printer.lost_events(lost)?;

@@ -23,10 +23,12 @@ mod test_support;
 
 pub use error::{Error, Result};
 pub use format::{StackFormat, StackMode, StackSpace, format_stack, format_sym, frame_names};
-pub use kernel::KernelSymbols;
+pub use kernel::{KALLSYMS, KernelSymbols};
 pub use maps::{MapEntry, parse_maps};
 pub use perf_map::PerfMap;
-pub use process::{FileId, Mapping, MappingKind, ProcessCache, ProcessSnapshot};
+pub use process::{
+    DEFAULT_MAX_OPEN_FILES, FileId, Mapping, MappingKind, ProcessCache, ProcessSnapshot,
+};
 pub use symbolizer::Symbolizer;
 pub use user::UserSymbolizer;
 

@@ -16,6 +16,24 @@ pub extern "C" fn scry_symbolize_support_marker(x: u64) -> u64 {
     std::hint::black_box(x).wrapping_mul(31).wrapping_add(7)
 }
 
+/// A function exported under a C++ (Itanium) mangled name:
+/// `scry_cpp_function(char const*, int)`.
+#[expect(
+    unsafe_code,
+    reason = "test-only: an exported C++-mangled symbol to check demangling"
+)]
+#[unsafe(export_name = "_Z17scry_cpp_functionPKci")]
+#[inline(never)]
+pub extern "C" fn scry_cpp_function(x: u64) -> u64 {
+    std::hint::black_box(x).wrapping_add(11)
+}
+
+/// Address of [`scry_cpp_function`] in this process.
+pub fn cpp_marker_addr() -> u64 {
+    assert_eq!(scry_cpp_function(1), 12);
+    scry_cpp_function as *const () as usize as u64
+}
+
 /// A Rust function whose demangled name ends in `rust_marker_fn`.
 #[inline(never)]
 pub fn rust_marker_fn(x: u64) -> u64 {
@@ -36,10 +54,12 @@ pub fn rust_marker_addr() -> u64 {
 
 const CHILD_ENV: &str = "SCRY_SYMBOLIZE_CHILD";
 
-/// Body of the child: wait for a line on stdin, then exit. Run as a libtest test
-/// named `test_support::child_main`, it returns at once unless [`CHILD_ENV`] is set.
+/// Body of the child process: say `ready`, wait for a line on stdin, then exit.
+/// Not a test: [`ChildCopy::spawn`] runs it (`--ignored --exact`) in a copy of the
+/// test binary; it does nothing unless [`CHILD_ENV`] is set.
 #[test]
-fn child_main() {
+#[ignore = "child-process entry point run by ChildCopy::spawn"]
+fn child_process_entry() {
     if std::env::var_os(CHILD_ENV).is_none() {
         return;
     }
@@ -73,7 +93,12 @@ impl ChildCopy {
         let mut tries = 0;
         let mut child = loop {
             match Command::new(&path)
-                .args(["--exact", "test_support::child_main", "--test-threads=1"])
+                .args([
+                    "--ignored",
+                    "--exact",
+                    "test_support::child_process_entry",
+                    "--test-threads=1",
+                ])
                 .env(CHILD_ENV, "1")
                 .stdin(Stdio::piped())
                 .stdout(Stdio::piped())

@@ -8,7 +8,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
-use std::time::SystemTime;
+use std::time::{Duration, Instant, SystemTime};
 
 use blazesym::symbolize::source::{Elf, Process, Source};
 use blazesym::symbolize::{Input, Symbolized, Symbolizer as Blazesym};
@@ -38,7 +38,11 @@ pub struct UserSymbolizer {
     debug_files: HashMap<PathBuf, Option<DebugFile>>,
     memo: HashMap<FileId, HashMap<u64, Option<(String, u64)>>>,
     memo_len: usize,
+    refreshed: HashMap<u32, Instant>,
 }
+
+/// Minimum time between two refreshes of one process's maps.
+const REFRESH_INTERVAL: Duration = Duration::from_millis(500);
 
 /// Results remembered per (file, offset) before the memo is emptied.
 const MEMO_CAP: usize = 1 << 20;
@@ -84,6 +88,7 @@ impl UserSymbolizer {
             debug_files: HashMap::new(),
             memo: HashMap::new(),
             memo_len: 0,
+            refreshed: HashMap::new(),
         }
     }
 
@@ -114,7 +119,7 @@ impl UserSymbolizer {
                 .iter()
                 .any(|&a| a != 0 && snap.is_none_or(|s| s.find(a).is_none()))
         };
-        if unmapped(cache) && cache.is_alive(pid) {
+        if unmapped(cache) && self.may_refresh(pid) && cache.is_alive(pid) {
             let _ = cache.refresh(pid);
         }
 
@@ -161,6 +166,19 @@ impl UserSymbolizer {
             }
         }
         out
+    }
+
+    /// Rate-limits re-reading a process's maps: a stack with a bogus frame would
+    /// otherwise re-read them on every call.
+    fn may_refresh(&mut self, pid: u32) -> bool {
+        let now = Instant::now();
+        match self.refreshed.get(&pid) {
+            Some(last) if now.duration_since(*last) < REFRESH_INTERVAL => false,
+            _ => {
+                self.refreshed.insert(pid, now);
+                true
+            }
+        }
     }
 
     /// Symbols of `(output index, file offset)` items of one file, memoized.
@@ -325,7 +343,7 @@ fn own_vdso_start() -> Option<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::test_support::{ChildCopy, marker_addr, rust_marker_addr};
+    use crate::test_support::{ChildCopy, cpp_marker_addr, marker_addr, rust_marker_addr};
 
     #[test]
     fn symbolizes_function_in_own_binary() {
@@ -352,6 +370,29 @@ mod tests {
         let out = s.symbolize(&mut cache, std::process::id(), &[f]);
         let name = &out[0].as_ref().expect("rust fn symbolized").name;
         assert!(name.ends_with("test_support::rust_marker_fn"), "{name}");
+    }
+
+    #[test]
+    fn demangles_cpp_names() {
+        let f = cpp_marker_addr();
+        let mut cache = ProcessCache::new();
+        let mut s = UserSymbolizer::new();
+        let out = s.symbolize(&mut cache, std::process::id(), &[f + 1]);
+        let sym = out[0].as_ref().expect("C++ symbol resolved");
+        assert_eq!(sym.name, "scry_cpp_function(char const*, int)");
+        assert_eq!(sym.offset, 1);
+    }
+
+    #[test]
+    fn debug_syms_option_still_resolves() {
+        let f = marker_addr();
+        let mut cache = ProcessCache::new();
+        let mut s = UserSymbolizer::new().with_debug_syms(true);
+        let out = s.symbolize(&mut cache, std::process::id(), &[f]);
+        assert_eq!(
+            out[0].as_ref().map(|s| s.name.as_str()),
+            Some("scry_symbolize_support_marker")
+        );
     }
 
     #[test]

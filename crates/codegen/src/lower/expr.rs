@@ -147,13 +147,15 @@ impl Builder<'_, '_> {
             } => {
                 let other = self.asm.label();
                 let end = self.asm.label();
-                self.scalar(cond)?;
                 match then {
                     Some(then) => {
-                        self.asm.jump_imm(BPF_JEQ, Reg::R0, 0, other);
+                        self.branch_unless(cond, other)?;
                         self.scalar(then)?;
                     }
-                    None => self.asm.jump_imm(BPF_JEQ, Reg::R0, 0, other),
+                    None => {
+                        self.scalar(cond)?;
+                        self.asm.jump_imm(BPF_JEQ, Reg::R0, 0, other);
+                    }
                 }
                 self.asm.goto(end);
                 self.asm.bind(other);
@@ -189,6 +191,52 @@ impl Builder<'_, '_> {
             .get((n as usize).wrapping_sub(1))
             .cloned()
             .unwrap_or_default()
+    }
+
+    /// Jumps to `target` when `cond` is false. Comparisons and `&&` become conditional jumps
+    /// directly (no 0/1 value in between: fewer instructions and fewer verifier paths).
+    pub(crate) fn branch_unless(&mut self, cond: &ast::Expr, target: scry_ebpf::Label) -> Result<()> {
+        if let ExprKind::Binary { op, lhs, rhs } = &cond.kind {
+            let scalars = self.ty(lhs).is_scalar() && self.ty(rhs).is_scalar();
+            if *op == BinaryOp::LogAnd {
+                self.branch_unless(lhs, target)?;
+                return self.branch_unless(rhs, target);
+            }
+            if op.is_comparison() && scalars {
+                let signed = self.ty(lhs).is_signed() || self.ty(rhs).is_signed();
+                let inverse = match (op, signed) {
+                    (BinaryOp::Eq, _) => BPF_JNE,
+                    (BinaryOp::Ne, _) => BPF_JEQ,
+                    (BinaryOp::Lt, false) => BPF_JGE,
+                    (BinaryOp::Lt, true) => BPF_JSGE,
+                    (BinaryOp::Le, false) => BPF_JGT,
+                    (BinaryOp::Le, true) => BPF_JSGT,
+                    (BinaryOp::Gt, false) => BPF_JLE,
+                    (BinaryOp::Gt, true) => BPF_JSLE,
+                    (BinaryOp::Ge, false) => BPF_JLT,
+                    (BinaryOp::Ge, true) => BPF_JSLT,
+                    _ => unreachable!("comparisons only"),
+                };
+                // A small constant on the right compares against an immediate.
+                if let Some(value) = rhs.as_int().filter(|v| *v <= i32::MAX as u64) {
+                    self.scalar(lhs)?;
+                    self.asm.jump_imm(inverse, Reg::R0, value as i32, target);
+                    return Ok(());
+                }
+                self.scalar(lhs)?;
+                let slot = self.push_slot(cond.span)?;
+                self.asm.store(8, Reg::FP, slot, Reg::R0);
+                self.scalar(rhs)?;
+                self.asm.mov(Reg::R1, Reg::R0);
+                self.asm.load(8, Reg::R0, Reg::FP, slot);
+                self.pop_slot();
+                self.asm.jump_reg(inverse, Reg::R0, Reg::R1, target);
+                return Ok(());
+            }
+        }
+        self.scalar(cond)?;
+        self.asm.jump_imm(BPF_JEQ, Reg::R0, 0, target);
+        Ok(())
     }
 
     /// r0 = (r0 OP imm) ? 1 : 0.
@@ -589,8 +637,7 @@ impl Builder<'_, '_> {
             } => {
                 let other = self.asm.label();
                 let end = self.asm.label();
-                self.scalar(cond)?;
-                self.asm.jump_imm(BPF_JEQ, Reg::R0, 0, other);
+                self.branch_unless(cond, other)?;
                 match then {
                     Some(then) => self.store(then, offset, dst_ty)?,
                     None => {

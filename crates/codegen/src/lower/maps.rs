@@ -7,7 +7,6 @@ use scry_sema::{MapValue, Type};
 use scry_syntax::ast::{self, BinaryOp, ExprKind};
 
 use super::{Builder, Result, SCRATCH};
-use crate::EventDef;
 
 impl Builder<'_, '_> {
     pub(crate) fn map_index(&self, name: &str, span: Span) -> Result<usize> {
@@ -52,19 +51,15 @@ impl Builder<'_, '_> {
         self.asm.call(helper::MAP_LOOKUP_ELEM);
     }
 
-    /// map_update_elem(map, key, value), reporting a full map.
+    /// map_update_elem(map, key, value), counting failures (a full map) for the driver.
     fn update(&mut self, index: usize, key: u32, value: u32) {
         let map = self.shared.user_map_ids[index];
-        let done = self.asm.label();
         self.asm.load_map(Reg::R1, map);
         self.scratch_ptr(Reg::R2, key);
         self.scratch_ptr(Reg::R3, value);
         self.asm.mov_imm(Reg::R4, 0);
         self.asm.call(helper::MAP_UPDATE_ELEM);
-        self.asm.jump_imm(BPF_JSGE, Reg::R0, 0, done);
-        let event = self.shared.event(EventDef::MapFull { map: index });
-        self.output_event(event);
-        self.asm.bind(done);
+        self.count_failure(crate::counters::MAP_FULL + index as u32);
     }
 
     /// r0 = @name[keys] (0 when absent).

@@ -21,9 +21,9 @@ impl Builder<'_, '_> {
         if let Some(predicate) = &probe.predicate {
             self.origin(predicate.span);
             let mark = self.scratch_top;
-            self.scalar(predicate)?;
+            let exit = self.exit_label;
+            self.branch_unless(predicate, exit)?;
             self.scratch_top = mark;
-            self.asm.jump_imm(BPF_JEQ, Reg::R0, 0, self.exit_label);
         }
         self.block(&probe.body)
     }
@@ -83,8 +83,7 @@ impl Builder<'_, '_> {
             } => {
                 let otherwise = self.asm.label();
                 let end = self.asm.label();
-                self.scalar(cond)?;
-                self.asm.jump_imm(BPF_JEQ, Reg::R0, 0, otherwise);
+                self.branch_unless(cond, otherwise)?;
                 self.block(then_block)?;
                 self.asm.goto(end);
                 self.asm.bind(otherwise);
@@ -103,8 +102,7 @@ impl Builder<'_, '_> {
                 let top = self.asm.label();
                 let end = self.asm.label();
                 self.asm.bind(top);
-                self.scalar(cond)?;
-                self.asm.jump_imm(BPF_JEQ, Reg::R0, 0, end);
+                self.branch_unless(cond, end)?;
                 self.loops.push((top, end));
                 self.block(body)?;
                 self.loops.pop();
