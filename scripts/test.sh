@@ -19,4 +19,4 @@ fi
 
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --quiet -- -D warnings
-cargo test --workspace 2>&1
+cargo test --workspace --no-fail-fast 2>&1
