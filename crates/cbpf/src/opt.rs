@@ -146,7 +146,8 @@ fn pullup(g: &mut Graph) -> bool {
                 let next = if or_chain { f } else { t };
                 let Some((nt, nf)) = g.succs(next) else { break };
                 let same_exit = if or_chain { nt == exit } else { nf == exit };
-                if preds[next] != 1 || !same_exit || done[next] || chain.contains(&next) {
+                // (A DAG: following successors never comes back to the chain.)
+                if preds[next] != 1 || !same_exit || done[next] {
                     break;
                 }
                 chain.push(next);
@@ -164,12 +165,16 @@ fn pullup(g: &mut Graph) -> bool {
                 continue;
             }
             let keys: Vec<_> = chain.iter().map(|&n| key(g, n)).collect();
+            let mut first_at: HashMap<&Option<(Vec<Insn>, bool)>, usize> = HashMap::new();
+            for (i, k) in keys.iter().enumerate() {
+                first_at.entry(k).or_insert(i);
+            }
             let mut idx: Vec<usize> = (0..chain.len()).collect();
             let first = |i: usize| {
                 if entry_key.is_some() && keys[i] == entry_key {
                     return 0;
                 }
-                1 + keys.iter().position(|k| *k == keys[i]).unwrap_or(i)
+                1 + first_at.get(&keys[i]).copied().unwrap_or(i)
             };
             idx.sort_by_key(|&i| (first(i), i));
             if idx.iter().enumerate().all(|(a, b)| a == *b) {
@@ -307,6 +312,25 @@ fn thread(g: &mut Graph, strict: bool) -> bool {
             key_of[n] = *keys.entry((stmts.clone(), *src == Src::X)).or_insert(next);
         }
     }
+    // A fact is only worth carrying if another block could use it: its value
+    // is tested more than once, and an exclusion (`!= k`) only helps a block
+    // testing the same constant.
+    let mut per_key = vec![0usize; keys.len()];
+    let mut per_test: HashMap<(usize, u16, Option<u32>), usize> = HashMap::new();
+    for &n in &order {
+        if let Node::Block { jop, src, .. } = &g.nodes[n] {
+            per_key[key_of[n]] += 1;
+            let k = match src {
+                Src::K(k) => Some(*k),
+                Src::X => None,
+            };
+            *per_test.entry((key_of[n], *jop, k)).or_default() += 1;
+        }
+    }
+    let useful = |f: &Fact| -> bool {
+        per_key[f.0] > 1
+            && (f.1 != op::JEQ || f.3 || per_test.get(&(f.0, f.1, f.2)).is_some_and(|c| *c > 1))
+    };
     let mut facts: Vec<Option<BTreeSet<Fact>>> = vec![None; g.nodes.len()];
     facts[g.root] = Some(BTreeSet::new());
     let mut changed = false;
@@ -325,7 +349,10 @@ fn thread(g: &mut Graph, strict: bool) -> bool {
         let mut new_targets = [jt, jf];
         for (i, outcome) in [true, false].into_iter().enumerate() {
             let mut e = fin.clone();
-            e.insert((key_of[n], jop, operand, outcome));
+            let fact = (key_of[n], jop, operand, outcome);
+            if useful(&fact) {
+                e.insert(fact);
+            }
             let mut t = new_targets[i];
             while let Node::Block {
                 stmts: sst,
@@ -347,7 +374,10 @@ fn thread(g: &mut Graph, strict: bool) -> bool {
                     Src::K(k) => Some(*k),
                     Src::X => None,
                 };
-                e.insert((key_of[t], *sj, so, out));
+                let fact = (key_of[t], *sj, so, out);
+                if useful(&fact) {
+                    e.insert(fact);
+                }
                 t = if out { *st } else { *sf };
                 changed = true;
             }

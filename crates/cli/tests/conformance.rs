@@ -188,8 +188,32 @@ fn positional_parameters() {
 }
 
 #[test]
+fn unsafe_system() {
+    assert_same_as_bpftrace(
+        "unsafe_system",
+        &[
+            "--unsafe",
+            "-e",
+            r#"BEGIN { system("echo hi %d", 5); exit(); }"#,
+        ],
+    );
+}
+
+#[test]
 fn list_tracepoints() {
     assert_same_as_bpftrace("list_tracepoints", &["-l", "tracepoint:sched:*"]);
+}
+
+#[test]
+fn list_seed_tracepoints_verbose() {
+    for probe in [
+        "tracepoint:syscalls:sys_enter_accept",
+        "tracepoint:syscalls:sys_enter_read",
+        "tracepoint:syscalls:sys_exit_read",
+        "tracepoint:sched:sched_process_exec",
+    ] {
+        assert_same_as_bpftrace("list_seed_tracepoints_verbose", &["-lv", probe]);
+    }
 }
 
 #[test]

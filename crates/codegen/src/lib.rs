@@ -29,6 +29,7 @@ pub enum MapKind {
     PerCpuHash,
     Array,
     RingBuf,
+    StackTrace,
 }
 
 /// A map to create before loading.
@@ -52,7 +53,12 @@ pub struct InternalMaps {
     pub counters: u32,
     pub config: u32,
     pub zeros: u32,
+    /// `BPF_MAP_TYPE_STACK_TRACE` for `kstack`/`ustack` (one entry when unused).
+    pub stacks: u32,
 }
+
+/// Frames kept per stack (the kernel's PERF_MAX_STACK_DEPTH).
+pub const STACK_DEPTH: u32 = 127;
 
 /// Slots of the `counters` map (one u64 each), read by the driver.
 pub mod counters {
@@ -147,7 +153,6 @@ pub enum EventDef {
         delim: String,
         size: u32,
     },
-
 }
 
 /// Everything needed to run the program.
@@ -166,6 +171,9 @@ pub struct Compiled {
     pub probe_names: Vec<String>,
     /// strftime formats, by id.
     pub strftime_formats: Vec<String>,
+    /// Whether any program records user stacks (the driver then snapshots processes so
+    /// that stacks of processes that exit before printing still symbolize).
+    pub uses_user_stacks: bool,
 }
 
 /// Options for code generation.

@@ -41,6 +41,8 @@ pub(crate) struct Shared<'a> {
     pub internal: InternalMaps,
     pub scratch_size: u32,
     pub zeros_size: u32,
+    pub uses_stacks: bool,
+    pub uses_user_stacks: bool,
 }
 
 impl Shared<'_> {
@@ -233,7 +235,8 @@ impl<'s, 'a> Builder<'s, 'a> {
     /// loops, branches that rejoin with distinct states multiply the work.
     pub fn count_failure(&mut self, slot: u32) {
         self.asm.alu_imm(BPF_RSH, Reg::R0, 63);
-        self.asm.load_map_value(Reg::R1, self.shared.internal.counters, 8 * slot);
+        self.asm
+            .load_map_value(Reg::R1, self.shared.internal.counters, 8 * slot);
         self.asm.atomic_add64(Reg::R1, 0, Reg::R0);
     }
 
@@ -452,6 +455,7 @@ pub(crate) fn compile(
         ringbuf: n_user,
         scratch: n_user + 1,
         counters: n_user + 2,
+        stacks: n_user + 5,
         config: n_user + 3,
         zeros: n_user + 4,
     };
@@ -465,6 +469,8 @@ pub(crate) fn compile(
         internal,
         scratch_size: 8,
         zeros_size: 8,
+        uses_stacks: false,
+        uses_user_stacks: false,
     };
     let mut programs = Vec::new();
     let mut errors = Vec::new();
@@ -487,7 +493,7 @@ pub(crate) fn compile(
             builder.prologue();
             let mut dispatch = None;
             if let ProgKind::SyscallDispatch { exit } = kind {
-                let map = n_user + 5 + dispatch_maps.len() as u32;
+                let map = n_user + 6 + dispatch_maps.len() as u32;
                 dispatch_maps.push(map);
                 dispatch = Some(map);
                 if let Err(err) = builder.dispatch_prologue(exit, map, probe.span) {
@@ -581,7 +587,13 @@ pub(crate) fn compile(
         0,
     ));
     let n_counters = crate::counters::MAP_FULL + n_user;
-    maps.push(internal_def("counters", MapKind::Array, 4, 8 * n_counters, 1));
+    maps.push(internal_def(
+        "counters",
+        MapKind::Array,
+        4,
+        8 * n_counters,
+        1,
+    ));
     maps.push(internal_def("config", MapKind::Array, 4, config::SIZE, 1));
     maps.push(internal_def(
         "zeros",
@@ -589,6 +601,18 @@ pub(crate) fn compile(
         4,
         shared.zeros_size.div_ceil(8) * 8,
         1,
+    ));
+    let stack_entries = if shared.uses_stacks {
+        options.map_keys_max
+    } else {
+        1
+    };
+    maps.push(internal_def(
+        "stacks",
+        MapKind::StackTrace,
+        4,
+        8 * crate::STACK_DEPTH,
+        stack_entries,
     ));
     for _ in &dispatch_maps {
         maps.push(internal_def(
@@ -608,6 +632,7 @@ pub(crate) fn compile(
         events: shared.events,
         probe_names: shared.probe_names,
         strftime_formats: shared.strftime_formats,
+        uses_user_stacks: shared.uses_user_stacks,
     })
 }
 

@@ -16,9 +16,15 @@ pub fn u64_at(bytes: &[u8], offset: usize) -> u64 {
     u64::from_ne_bytes(word)
 }
 
+/// Reads the frames of a stack id from the kernel's stack map.
+pub type StackReader<'a> = Box<dyn Fn(u32) -> Option<Vec<u64>> + 'a>;
+
 /// What decoding needs besides the bytes.
 pub struct Decoder<'a> {
     pub compiled: &'a Compiled,
+    /// Frames of stack ids (set by the session once the stack map exists).
+    pub stacks: Option<StackReader<'a>>,
+    pub symbolizer: std::cell::RefCell<scry_symbolize::Symbolizer>,
     /// Boot time in wall-clock nanoseconds, for strftime().
     pub boot_wall_ns: i64,
     pub time_zone: Option<scry_output::TimeZone>,
@@ -35,6 +41,8 @@ impl<'a> Decoder<'a> {
             .and_then(|bytes| scry_output::TimeZone::from_tzif(&bytes).ok());
         Decoder {
             compiled,
+            stacks: None,
+            symbolizer: std::cell::RefCell::new(scry_symbolize::Symbolizer::new()),
             boot_wall_ns: boot_wall_ns(),
             time_zone,
             users: std::cell::RefCell::new(None),
@@ -114,7 +122,12 @@ impl<'a> Decoder<'a> {
             }
             Type::Probe => Value::Sym(self.probe_name(word)),
             Type::Username => Value::Sym(self.username(word as u32)),
-            Type::Ksym | Type::Usym => Value::Sym(format!("{word:#x}")),
+            Type::Ksym => {
+                let sym = self.symbolizer.borrow_mut().ksym(word).ok().flatten();
+                Value::Sym(scry_symbolize::format_sym(word, sym.as_ref(), false))
+            }
+            Type::Usym => Value::Sym(format!("{word:#x}")),
+            Type::Stack { user, mode, limit } => self.stack(*user, *mode, *limit, word),
             Type::Ptr { .. } => Value::UInt(word),
             Type::Inet => Value::Sym(format_inet(word, bytes.get(8..24).unwrap_or_default())),
             Type::Timestamp => {
@@ -133,6 +146,55 @@ impl<'a> Decoder<'a> {
             }
             Type::None | Type::Args | Type::Record(_) => Value::None,
         }
+    }
+
+    /// A stack value: frames from the stack map, symbolized.
+    fn stack(&self, user: bool, mode: u8, limit: u8, word: u64) -> Value {
+        let id = word as u32;
+        let pid = (word >> 32) as u32;
+        let mut addrs = self
+            .stacks
+            .as_ref()
+            .and_then(|read| read(id))
+            .unwrap_or_default();
+        if let Some(end) = addrs.iter().position(|&a| a == 0) {
+            addrs.truncate(end);
+        }
+        if limit > 0 {
+            addrs.truncate(limit as usize);
+        }
+        let mut symbolizer = self.symbolizer.borrow_mut();
+        let all_frames = scry_symbolize::StackFormat::printf(scry_symbolize::StackMode::Bpftrace);
+        let frames = if mode == 2 {
+            addrs.iter().map(|&a| (a, None)).collect()
+        } else if user {
+            symbolizer.uframes(pid, &addrs, &all_frames)
+        } else {
+            symbolizer
+                .kframes(&addrs, &all_frames)
+                .unwrap_or_else(|_| addrs.iter().map(|&a| (a, None)).collect())
+        };
+        let frames = frames
+            .iter()
+            .map(|(addr, sym)| match mode {
+                1 => {
+                    let text = scry_symbolize::format_sym(*addr, sym.as_ref(), true);
+                    match (user, sym.as_ref().and_then(|s| s.module.as_deref())) {
+                        (true, Some(module)) => format!("{addr:x} {text} ({module})"),
+                        (true, None) => format!("{addr:x} {text} ([unknown])"),
+                        _ => format!("{addr:x} {text}"),
+                    }
+                }
+                2 => format!("{addr:x}"),
+                _ => scry_symbolize::format_sym(*addr, sym.as_ref(), true),
+            })
+            .collect();
+        let mode = if mode == 1 {
+            scry_output::StackMode::Perf
+        } else {
+            scry_output::StackMode::Bpftrace
+        };
+        Value::Stack(scry_output::Stack { mode, frames })
     }
 
     /// Decodes the arguments of a record laid out like a tuple after its 8-byte id.

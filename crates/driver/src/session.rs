@@ -72,6 +72,7 @@ fn create_maps(output: &Output, n_cpus: usize) -> Result<(Live, RingBuf), RunErr
             MapKind::Hash => MapType::Hash,
             MapKind::PerCpuHash => MapType::PerCpuHash,
             MapKind::Array => MapType::Array,
+            MapKind::StackTrace => MapType::StackTrace,
             MapKind::RingBuf => {
                 ring = Some(RingBuf::create(&def.name, def.max_entries)?);
                 maps.push(None);
@@ -373,7 +374,10 @@ impl Handler<'_, '_> {
     /// The `counters` map: lost records, then failed updates per user map.
     fn counters(&self) -> Vec<u64> {
         let id = self.output.compiled.internal.counters as usize;
-        let Some(Ok(Some(bytes))) = self.live.maps[id].as_ref().map(|m| m.lookup(&0u32.to_ne_bytes())) else {
+        let Some(Ok(Some(bytes))) = self.live.maps[id]
+            .as_ref()
+            .map(|m| m.lookup(&0u32.to_ne_bytes()))
+        else {
             return Vec::new();
         };
         bytes.chunks(8).map(|c| u64_at(c, 0)).collect()
@@ -383,12 +387,18 @@ impl Handler<'_, '_> {
     fn check_full_maps(&mut self) {
         let counters = self.counters();
         for (index, warned) in self.warned_full.iter_mut().enumerate() {
-            let failed = counters.get(scry_codegen::counters::MAP_FULL as usize + index).copied().unwrap_or(0);
+            let failed = counters
+                .get(scry_codegen::counters::MAP_FULL as usize + index)
+                .copied()
+                .unwrap_or(0);
             if failed > 0 && !*warned {
                 *warned = true;
                 let layout = &self.output.compiled.user_maps[index];
                 let id = self.output.compiled.user_map_ids[index] as usize;
-                let max = self.live.maps[id].as_ref().map(|m| m.spec.max_entries).unwrap_or(0);
+                let max = self.live.maps[id]
+                    .as_ref()
+                    .map(|m| m.spec.max_entries)
+                    .unwrap_or(0);
                 eprintln!(
                     "WARNING: map @{} is full ({max} entries): further updates are dropped; raise BPFTRACE_MAP_KEYS_MAX",
                     layout.info.name
@@ -460,6 +470,16 @@ pub fn run(
         return Ok(0);
     }
     let mut decoder = Decoder::new(compiled);
+    if let Some(stacks) = live.maps[compiled.internal.stacks as usize].as_ref() {
+        decoder.stacks = Some(Box::new(move |id: u32| {
+            let value = stacks.lookup(&id.to_ne_bytes()).ok().flatten()?;
+            Some(value.chunks(8).map(|c| u64_at(c, 0)).collect())
+        }));
+    }
+    if compiled.uses_user_stacks {
+        // Stacks are symbolized when printed; by then short-lived processes may be gone.
+        decoder.symbolizer.borrow_mut().processes().snapshot_all();
+    }
     let mut tracefs = None;
     let mut attachments: Vec<Attachment> = Vec::new();
     for (program, spec) in programs.iter().zip(&compiled.programs) {
@@ -527,6 +547,7 @@ pub fn run(
     if let (Some(child), Flow::Continue) = (child.as_mut(), &flow) {
         child.release();
     }
+    let mut last_snapshot = Instant::now();
     while flow == Flow::Continue {
         if stop.load(Ordering::Relaxed) {
             break;
@@ -539,6 +560,16 @@ pub fn run(
         ring.wait(100)?;
         flow = handler.drain(ring);
         handler.check_full_maps();
+        if compiled.uses_user_stacks && last_snapshot.elapsed() >= std::time::Duration::from_secs(1)
+        {
+            handler
+                .decoder
+                .symbolizer
+                .borrow_mut()
+                .processes()
+                .snapshot_all();
+            last_snapshot = Instant::now();
+        }
         if handler.printer.flush().is_err() {
             break;
         }

@@ -17,6 +17,16 @@ pub fn variable(name: &str) -> Option<Type> {
         "curtask" => Type::U64,
         "retval" => Type::I64,
         "args" => Type::Args,
+        "kstack" => Type::Stack {
+            user: false,
+            mode: 0,
+            limit: 0,
+        },
+        "ustack" => Type::Stack {
+            user: true,
+            mode: 0,
+            limit: 0,
+        },
         _ => {
             let n = name.strip_prefix("arg")?;
             let index: u32 = n.parse().ok()?;
@@ -65,6 +75,8 @@ pub const FUNCTIONS: &[(&str, usize, usize)] = &[
     ("bswap", 1, 1),
     ("join", 1, 2),
     ("len", 1, 1),
+    ("kstack", 0, 2),
+    ("ustack", 0, 2),
 ];
 
 /// Arity of a function, or None when it is unknown.

@@ -1182,9 +1182,8 @@ impl Checker<'_> {
                 self.expr(arg);
             }
             let message = match name {
-                "kstack" | "ustack" | "kaddr" | "uaddr" | "cgroup_path" | "path" | "reg"
-                | "macaddr" | "override" | "offsetof" | "skboutput" | "cgroupid" | "pton"
-                | "strerror" => {
+                "kaddr" | "uaddr" | "cgroup_path" | "path" | "reg" | "macaddr" | "override"
+                | "offsetof" | "skboutput" | "cgroupid" | "pton" | "strerror" => {
                     format!("{name}() is not supported by scry yet")
                 }
                 _ => format!("Unknown function: {name}"),
@@ -1232,6 +1231,24 @@ impl Checker<'_> {
                     _ => Type::None,
                 };
             }
+        }
+        if name == "kstack" || name == "ustack" {
+            let mut mode = 0;
+            let mut limit = 0;
+            for arg in args {
+                match (&arg.kind, self.constant(arg)) {
+                        (ExprKind::Ident(m), _) if ["bpftrace", "perf", "raw"].contains(&m.as_str()) => {
+                            mode = ["bpftrace", "perf", "raw"].iter().position(|x| x == m).unwrap_or(0) as u8;
+                        }
+                        (_, Some(n)) if (0..=127).contains(&n) => limit = n as u8,
+                        _ => self.error(arg.span, format!("{name}(): expected a mode (bpftrace, perf, raw) or a frame limit from 0 to 127")),
+                    }
+            }
+            return Type::Stack {
+                user: name == "ustack",
+                mode,
+                limit,
+            };
         }
         let types: Vec<Type> = args.iter().map(|a| self.expr(a)).collect();
         match name {

@@ -35,6 +35,10 @@ pub enum Type {
     Timestamp,
     /// A pointer. `user` pointers are read with `probe_read_user`.
     Ptr { pointee: Box<Type>, user: bool },
+    /// A kernel or user stack (`kstack`, `ustack(perf, 5)`): a stack id (and, for user stacks,
+    /// the pid in the upper 32 bits), symbolized in user space. `mode`: 0 bpftrace, 1 perf,
+    /// 2 raw; `limit`: frames shown (0: all).
+    Stack { user: bool, mode: u8, limit: u8 },
     /// A tracepoint's `args` record (only usable through field access).
     Args,
     /// A C struct or union by name (`struct task_struct`, or `#<btf id>` when anonymous).
@@ -87,6 +91,7 @@ impl Type {
                 | Type::Username
                 | Type::Ksym
                 | Type::Usym
+                | Type::Stack { .. }
                 | Type::Ptr { .. }
         )
     }
@@ -168,6 +173,8 @@ impl fmt::Display for Type {
             Type::Timestamp => write!(f, "timestamp"),
             Type::Ptr { pointee, .. } => write!(f, "{pointee} *"),
             Type::Args => write!(f, "args"),
+            Type::Stack { user: false, .. } => write!(f, "kstack"),
+            Type::Stack { user: true, .. } => write!(f, "ustack"),
             Type::Record(name) => write!(f, "{name}"),
         }
     }

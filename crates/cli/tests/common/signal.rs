@@ -16,7 +16,10 @@ pub fn number(name: &str) -> Option<libc::c_int> {
 /// Sends signal `name` (e.g. `"INT"`) to process `pid`.
 pub fn send(pid: u32, name: &str) -> std::io::Result<()> {
     let sig = number(name).ok_or_else(|| {
-        std::io::Error::new(std::io::ErrorKind::InvalidInput, format!("unknown signal {name}"))
+        std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            format!("unknown signal {name}"),
+        )
     })?;
     let pid = libc::pid_t::try_from(pid)
         .map_err(|_| std::io::Error::new(std::io::ErrorKind::InvalidInput, "pid out of range"))?;

@@ -159,3 +159,20 @@ fn nsecs_and_elapsed_advance() {
     run.assert_success();
     assert_eq!(run.stdout.lines().next(), Some("1 1"), "{run:?}");
 }
+
+#[test]
+fn software_page_faults_by_comm() {
+    if !can_trace("software_page_faults_by_comm") {
+        return;
+    }
+    let dir = TempDir::new();
+    let name = unique("pf");
+    let dd = dir.named_program(&name, "/bin/dd");
+    let tracer = Tracer::scry(&["-e", "software:faults:1 { @[comm] = count(); }"]);
+    // An 8 MiB buffer, touched by the copy: thousands of page faults.
+    assert!(trigger(&dd, &["if=/dev/zero", "of=/dev/null", "bs=8M", "count=2"]).success());
+    let run = tracer.interrupt();
+    run.assert_success();
+    let faults = run.map_value(&format!("@[{name}]")).unwrap_or(0);
+    assert!(faults >= 100, "@[{name}]: {faults}\n{}", run.stdout);
+}

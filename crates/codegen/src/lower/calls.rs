@@ -22,6 +22,14 @@ impl Builder<'_, '_> {
         let (name, args) = call_parts(expr);
         match name {
             "ksym" | "usym" => self.scalar(&args[0]),
+            "kstack" => {
+                self.stack(false);
+                Ok(())
+            }
+            "ustack" => {
+                self.stack(true);
+                Ok(())
+            }
             "bswap" => {
                 self.scalar(&args[0])?;
                 let bits = match self.ty(&args[0]) {

@@ -195,7 +195,11 @@ impl Builder<'_, '_> {
 
     /// Jumps to `target` when `cond` is false. Comparisons and `&&` become conditional jumps
     /// directly (no 0/1 value in between: fewer instructions and fewer verifier paths).
-    pub(crate) fn branch_unless(&mut self, cond: &ast::Expr, target: scry_ebpf::Label) -> Result<()> {
+    pub(crate) fn branch_unless(
+        &mut self,
+        cond: &ast::Expr,
+        target: scry_ebpf::Label,
+    ) -> Result<()> {
         if let ExprKind::Binary { op, lhs, rhs } = &cond.kind {
             let scalars = self.ty(lhs).is_scalar() && self.ty(rhs).is_scalar();
             if *op == BinaryOp::LogAnd {
@@ -305,8 +309,34 @@ impl Builder<'_, '_> {
         Ok(())
     }
 
+    /// r0 = a stack id (`bpf_get_stackid`), with the pid in the upper half for user stacks.
+    pub(crate) fn stack(&mut self, user: bool) {
+        const BPF_F_USER_STACK: i32 = 1 << 8;
+        self.shared.uses_stacks = true;
+        self.shared.uses_user_stacks |= user;
+        let stacks = self.shared.internal.stacks;
+        self.asm.mov(Reg::R1, CTX);
+        self.asm.load_map(Reg::R2, stacks);
+        self.asm
+            .mov_imm(Reg::R3, if user { BPF_F_USER_STACK } else { 0 });
+        self.asm.call(helper::GET_STACKID);
+        // A failed lookup (negative) becomes an id no stack has.
+        self.asm
+            .insn(Insn::new(BPF_ALU | BPF_MOV | BPF_X, 0, 0, 0, 0));
+        if user {
+            self.asm.store(8, Reg::FP, -8, Reg::R0);
+            self.asm.call(helper::GET_CURRENT_PID_TGID);
+            self.asm.alu_imm(BPF_RSH, Reg::R0, 32);
+            self.asm.alu_imm(BPF_LSH, Reg::R0, 32);
+            self.asm.load(8, Reg::R1, Reg::FP, -8);
+            self.asm.alu(BPF_OR, Reg::R0, Reg::R1);
+        }
+    }
+
     fn builtin(&mut self, name: &str, span: Span) -> Result<()> {
         match name {
+            "kstack" => self.stack(false),
+            "ustack" => self.stack(true),
             "pid" => {
                 self.asm.call(helper::GET_CURRENT_PID_TGID);
                 self.asm.alu_imm(BPF_RSH, Reg::R0, 32);
