@@ -57,7 +57,7 @@ fn map_layouts_and_internal_maps() {
     assert_eq!(
         names,
         [
-            "AT_h", "AT_s", "AT_p", "ringbuf", "scratch", "counters", "config", "zeros"
+            "AT_h", "AT_s", "AT_p", "ringbuf", "scratch", "counters", "config", "zeros", "stacks"
         ]
     );
     // hist keys carry a u64 bucket after the user key.
