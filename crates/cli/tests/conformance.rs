@@ -166,6 +166,7 @@ same_as_bpftrace! {
     compound_assignment: r#"BEGIN { $a = 1; $a += 4; $a *= 3; $a -= 1; $a++; printf("%d\n", $a); exit(); }"#;
     while_loop_sum: "BEGIN { $i = 0; while ($i < 5) { @sum = sum($i); $i++; } exit(); }";
     unroll_loop: "BEGIN { $i = 0; unroll(4) { $i++; @u[$i] = $i * 2; } exit(); }";
+    code_after_exit: r#"BEGIN { printf("first\n"); @a = 1; printf("second\n"); exit(); printf("never\n"); }"#;
     end_probe_runs: r#"BEGIN { @x = 1; exit(); } END { printf("end %d\n", @x); }"#;
     predicate_on_begin: r#"BEGIN /1 == 1/ { printf("yes\n"); exit(); }"#;
     string_variable_and_key: r#"BEGIN { $s = "abc"; @v[$s] = 1; printf("%s\n", $s); exit(); }"#;

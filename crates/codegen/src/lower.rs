@@ -520,6 +520,16 @@ pub(crate) fn compile(
             }
             builder.epilogue();
             let scratch = builder.scratch_max;
+            // Scratch accesses use 16-bit signed offsets from r7.
+            if scratch > i16::MAX as u32 {
+                errors.push(Diagnostic::error(
+                    probe.span,
+                    format!(
+                        "this probe needs {scratch} bytes of scratch memory for its strings and records, more than the 32 KiB scry can address; use fewer string temporaries or a smaller BPFTRACE_MAX_STRLEN"
+                    ),
+                ));
+                continue;
+            }
             let spans = std::mem::take(&mut builder.spans);
             let asm = std::mem::take(&mut builder.asm);
             shared.scratch_size = shared.scratch_size.max(scratch);

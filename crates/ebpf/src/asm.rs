@@ -246,8 +246,48 @@ impl Asm {
         self.push(Item::LdMapValue { dst, map, off });
     }
 
+    /// Drops instructions no path from the entry reaches (the verifier refuses unreachable
+    /// code, and code generators naturally leave some behind, e.g. the `goto end` after a
+    /// branch that ends in `exit`).
+    fn drop_unreachable(&mut self) -> Result<(), AsmError> {
+        let mut label_items = vec![None; self.n_labels as usize];
+        for (index, (item, _)) in self.items.iter().enumerate() {
+            if let Item::Bind(label) = item {
+                label_items[label.0 as usize] = Some(index);
+            }
+        }
+        let mut reachable = vec![false; self.items.len()];
+        let mut work = vec![0usize];
+        while let Some(index) = work.pop() {
+            if index >= self.items.len() || reachable[index] {
+                continue;
+            }
+            reachable[index] = true;
+            let falls_through = match &self.items[index].0 {
+                Item::Jump { insn, target } => {
+                    let to = label_items[target.0 as usize].ok_or(AsmError::UnboundLabel)?;
+                    work.push(to);
+                    insn.code & 0xf0 != BPF_JA
+                }
+                Item::Insn(insn) => !(insn.class() == BPF_JMP && insn.code & 0xf0 == BPF_EXIT),
+                _ => true,
+            };
+            if falls_through {
+                work.push(index + 1);
+            }
+        }
+        let mut index = 0;
+        self.items.retain(|(item, _)| {
+            let keep = reachable[index] || matches!(item, Item::Bind(_));
+            index += 1;
+            keep
+        });
+        Ok(())
+    }
+
     /// Resolves labels and returns the flat program.
-    pub fn finish(self) -> Result<Program, AsmError> {
+    pub fn finish(mut self) -> Result<Program, AsmError> {
+        self.drop_unreachable()?;
         let mut positions = vec![None; self.n_labels as usize];
         let mut pc = 0usize;
         for (item, _) in &self.items {
@@ -365,6 +405,21 @@ mod tests {
         let insns = program.relocated(|map| 100 + map as i32);
         assert_eq!(insns[0].imm, 103);
         assert_eq!(insns[0].src, BPF_PSEUDO_MAP_FD);
+    }
+
+    #[test]
+    fn unreachable_code_is_dropped() {
+        let mut asm = Asm::new();
+        let end = asm.label();
+        asm.mov_imm(Reg::R0, 0);
+        asm.exit();
+        asm.goto(end); // dead
+        asm.mov_imm(Reg::R0, 1); // dead
+        asm.bind(end);
+        asm.exit(); // dead: nothing jumps here from live code
+        let program = asm.finish().unwrap();
+        assert_eq!(program.insns.len(), 2);
+        assert_eq!(program.origins.len(), 2);
     }
 
     #[test]

@@ -763,7 +763,8 @@ impl Checker<'_> {
                 } else {
                     Type::Int {
                         bytes: 8,
-                        signed: l.is_signed() || r.is_signed(),
+                        // As bpftrace: signed only when both operands are.
+                        signed: l.is_signed() && r.is_signed(),
                     }
                 }
             }
@@ -1359,8 +1360,18 @@ impl Checker<'_> {
                 }
                 Type::U64
             }
-            "strcontains" => Type::U64,
-            "bswap" => types[0].clone(),
+            "strcontains" => {
+                self.error(call.span, "strcontains() is not supported by scry yet");
+                Type::None
+            }
+            // A byte swap is printed unsigned, of the operand's width.
+            "bswap" => match &types[0] {
+                Type::Int { bytes, .. } => Type::Int {
+                    bytes: *bytes,
+                    signed: false,
+                },
+                other => other.clone(),
+            },
             "join" => {
                 if !matches!(types[0], Type::Ptr { .. } | Type::Int { .. } | Type::None) {
                     let message =

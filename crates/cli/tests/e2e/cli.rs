@@ -434,3 +434,22 @@ fn unsafe_functions_need_the_flag() {
     allowed.assert_success();
     assert!(allowed.stdout.starts_with("hi 5\n"), "{allowed:?}");
 }
+
+#[test]
+fn full_map_keeps_4096_entries_and_warns() {
+    if !can_trace("full_map_keeps_4096_entries_and_warns") {
+        return;
+    }
+    let run = run_scry(&[
+        "-e",
+        r#"BEGIN { $i = 0; while ($i < 5000) { @m[$i] = 1; $i++; } printf("done\n"); exit(); }"#,
+    ]);
+    run.assert_success();
+    assert!(run.stdout.starts_with("done\n"), "{run:?}");
+    assert_eq!(run.map_lines("@m").len(), 4096);
+    assert!(
+        run.stderr.to_lowercase().contains("full"),
+        "no map-full warning: {}",
+        run.stderr
+    );
+}

@@ -176,3 +176,17 @@ fn software_page_faults_by_comm() {
     let faults = run.map_value(&format!("@[{name}]")).unwrap_or(0);
     assert!(faults >= 100, "@[{name}]: {faults}\n{}", run.stdout);
 }
+
+#[test]
+fn exit_inside_if_after_three_ticks() {
+    if !can_trace("exit_inside_if_after_three_ticks") {
+        return;
+    }
+    let tracer = Tracer::scry(&[
+        "-e",
+        r#"interval:ms:100 { @i++; printf("tick %d\n", @i); if (@i >= 3) { exit(); } }"#,
+    ]);
+    let run = tracer.finish(Duration::from_secs(20));
+    run.assert_success();
+    assert_eq!(run.stdout, "tick 1\ntick 2\ntick 3\n\n\n@i: 3\n");
+}

@@ -36,9 +36,11 @@ impl Builder<'_, '_> {
                     Type::Int { bytes, .. } => *bytes as i32 * 8,
                     _ => 64,
                 };
-                // BPF_END | BPF_TO_BE swaps on little-endian hosts.
-                self.asm
-                    .insn(Insn::new(BPF_ALU | BPF_END | BPF_X, 0, 0, 0, bits));
+                // BPF_END | BPF_TO_BE swaps on little-endian hosts; one byte needs no swap.
+                if bits > 8 {
+                    self.asm
+                        .insn(Insn::new(BPF_ALU | BPF_END | BPF_X, 0, 0, 0, bits));
+                }
                 Ok(())
             }
             "has_key" => match &args[0].kind {

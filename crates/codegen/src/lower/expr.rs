@@ -207,7 +207,7 @@ impl Builder<'_, '_> {
                 return self.branch_unless(rhs, target);
             }
             if op.is_comparison() && scalars {
-                let signed = self.ty(lhs).is_signed() || self.ty(rhs).is_signed();
+                let signed = self.ty(lhs).is_signed() && self.ty(rhs).is_signed();
                 let inverse = match (op, signed) {
                     (BinaryOp::Eq, _) => BPF_JNE,
                     (BinaryOp::Ne, _) => BPF_JEQ,
@@ -426,7 +426,7 @@ impl Builder<'_, '_> {
             self.asm.bind(end);
             return Ok(());
         }
-        let signed = self.ty(lhs).is_signed() || self.ty(rhs).is_signed();
+        let signed = self.ty(lhs).is_signed() && self.ty(rhs).is_signed();
         self.scalar(lhs)?;
         let slot = self.push_slot(span)?;
         self.asm.store(8, Reg::FP, slot, Reg::R0);

@@ -70,8 +70,15 @@ impl Builder<'_, '_> {
         span: Span,
     ) -> Result<()> {
         let index = self.map_index(name, span)?;
-        let value_kind = self.shared.layouts[index].info.value.clone();
         let key = self.map_key(index, keys, span)?;
+        self.read_at_key(index, key);
+        Ok(())
+    }
+
+    /// r0 = the value of user map `index` at the key already built at scratch `key` (0 when
+    /// absent).
+    fn read_at_key(&mut self, index: usize, key: u32) {
+        let value_kind = self.shared.layouts[index].info.value.clone();
         self.lookup(index, key);
         let missing = self.asm.label();
         let end = self.asm.label();
@@ -92,7 +99,6 @@ impl Builder<'_, '_> {
         self.asm.bind(missing);
         self.asm.mov_imm(Reg::R0, 0);
         self.asm.bind(end);
-        Ok(())
     }
 
     /// Copies @name[keys] (or zeroes, when absent) to scratch `offset`.
@@ -143,16 +149,19 @@ impl Builder<'_, '_> {
         };
         let value_off = self.scratch(layout.value_size);
         if let Some(op) = op {
-            // Read, combine, write back.
+            // Read, combine, write back, with the key built once.
             let slot = self.push_slot(span)?;
             self.scalar(value)?;
             self.asm.store(8, Reg::FP, slot, Reg::R0);
-            self.map_read_scalar(name, keys, span)?;
+            let key = self.map_key(index, keys, span)?;
+            self.read_at_key(index, key);
             self.asm.load(8, Reg::R1, Reg::FP, slot);
             self.pop_slot();
-            let signed = value_ty.is_signed();
+            let signed = value_ty.is_signed() && self.ty(value).is_signed();
             self.binary_op(op, signed, span)?;
             self.asm.store(8, SCRATCH, value_off as i16, Reg::R0);
+            self.update(index, key, value_off);
+            return Ok(());
         } else {
             if layout.value_size > value_ty.storage_size() {
                 self.zero_scratch(value_off, layout.value_size);
@@ -175,12 +184,11 @@ impl Builder<'_, '_> {
     ) -> Result<()> {
         let index = self.map_index(name, span)?;
         let value_size = self.shared.layouts[index].value_size;
-        self.map_read_scalar(name, keys, span)?;
+        let key = self.map_key(index, keys, span)?;
+        self.read_at_key(index, key);
         let value_off = self.scratch(value_size);
-        self.zero_scratch(value_off, value_size);
         self.asm.alu_imm(BPF_ADD, Reg::R0, delta);
         self.asm.store(8, SCRATCH, value_off as i16, Reg::R0);
-        let key = self.map_key(index, keys, span)?;
         self.update(index, key, value_off);
         self.asm.load(8, Reg::R0, SCRATCH, value_off as i16);
         if !prefix {

@@ -214,7 +214,7 @@ impl Builder<'_, '_> {
                     self.scalar(value)?;
                     self.asm.mov(Reg::R1, Reg::R0);
                     self.asm.load(8, Reg::R0, Reg::FP, slot);
-                    let signed = self.ty(value).is_signed() || self.ty(target).is_signed();
+                    let signed = self.ty(value).is_signed() && self.ty(target).is_signed();
                     self.binary_op(op, signed, target.span)?;
                     self.asm.store(8, Reg::FP, slot, Reg::R0);
                     Ok(())
