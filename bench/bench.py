@@ -134,6 +134,13 @@ def version(argv):
     return p.stdout.strip().splitlines()[0] if p.stdout.strip() else "?"
 
 
+def linked_libraries(path):
+    """Shared libraries of `path` per ldd, without the vDSO and the loader."""
+    p = subprocess.run(["ldd", path], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    names = [line.split()[0] for line in p.stdout.splitlines() if line.strip()]
+    return [n for n in names if not n.startswith(("linux-vdso", "/lib64/ld-linux"))]
+
+
 def ms(seconds):
     return f"{seconds * 1000:.1f} ms"
 
@@ -146,7 +153,7 @@ def main():
     ap.add_argument("--work", required=True)
     ap.add_argument("--runs", type=int, default=20)
     ap.add_argument("--loop-calls", type=int, default=1_000_000)
-    ap.add_argument("--loop-runs", type=int, default=5)
+    ap.add_argument("--loop-runs", type=int, default=7)
     ap.add_argument("--out", default="BENCHMARKS.md")
     a = ap.parse_args()
     tracers = {"scry": a.scry, "bpftrace": a.bpftrace}
@@ -171,9 +178,11 @@ def main():
     log("per-event overhead...")
     n = a.loop_calls
     loop_runs = a.loop_runs
+    # Untraced runs before and after the traced ones, so drift in machine load shows in both.
     base = [loop_ns(a.loop, n) for _ in range(loop_runs)]
     traced = {name: traced_loop_ns([path, "-e", PER_EVENT], a.loop, n, loop_runs)
               for name, path in tracers.items()}
+    base += [loop_ns(a.loop, n) for _ in range(loop_runs)]
     base_med = statistics.median(base)
     per_event = {name: (statistics.median(t) - base_med) / n for name, t in traced.items()}
 
@@ -189,7 +198,9 @@ def main():
         "",
         f"- kernel {info['kernel']}, {info['cpus']} CPUs ({info['cpu']}), {info['memory']} RAM",
         f"- load average at the start: {info['load']}",
-        f"- scry: `{version([a.scry, '--version'])}`; bpftrace: `{version([a.bpftrace, '--version'])}`",
+        f"- scry: `{version([a.scry, '--version'])}` ({os.path.getsize(a.scry) / 1048576:.1f} MiB, "
+        f"links {', '.join(linked_libraries(a.scry))}); "
+        f"bpftrace: `{version([a.bpftrace, '--version'])}` (links {len(linked_libraries(a.bpftrace))} libraries)",
         "",
         "| What | scry | bpftrace | Target |",
         "|---|---|---|---|",
@@ -210,7 +221,8 @@ def main():
         f"min: scry {ms(startup['scry']['min'])}, bpftrace {ms(startup['bpftrace']['min'])}",
         f"- attach run includes 100 ms of tracing before `exit()` (interval:ms:100); "
         f"scry's peak RSS in that run: {attach_rss['scry'] / 1024:.1f} MiB",
-        f"- syscall loop, median of {loop_runs} runs: untraced {base_med / 1e6:.1f} ms "
+        f"- syscall loop, median of {loop_runs} runs ({2 * loop_runs} untraced, half before and half "
+        f"after the traced ones): untraced {base_med / 1e6:.1f} ms "
         f"({base_med / n:.0f} ns/call); under bpftrace "
         f"{statistics.median(traced['bpftrace']) / 1e6:.1f} ms; under scry "
         f"{statistics.median(traced['scry']) / 1e6:.1f} ms",

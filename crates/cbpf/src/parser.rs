@@ -19,6 +19,7 @@ pub fn parse(src: &str) -> Result<Expr, FilterError> {
         toks,
         pos: 0,
         last: Qual::default(),
+        depth: 0,
     };
     if p.peek() == &Tok::Eof {
         return Ok(Expr::Empty);
@@ -34,7 +35,12 @@ struct Parser {
     toks: Vec<Token>,
     pos: usize,
     last: Qual,
+    /// Current nesting of parentheses, `not` and unary minus.
+    depth: u32,
 }
+
+/// Deepest nesting accepted (keeps recursion far from the stack's end).
+const MAX_DEPTH: u32 = 200;
 
 fn describe(t: &Tok) -> String {
     match t {
@@ -127,7 +133,24 @@ impl Parser {
         }
     }
 
+    fn nested<T>(
+        &mut self,
+        f: impl FnOnce(&mut Self) -> Result<T, FilterError>,
+    ) -> Result<T, FilterError> {
+        if self.depth >= MAX_DEPTH {
+            return Err(FilterError::at(self.col(), "expression nested too deeply"));
+        }
+        self.depth += 1;
+        let r = f(self);
+        self.depth -= 1;
+        r
+    }
+
     fn term(&mut self) -> Result<Expr, FilterError> {
+        self.nested(Self::term_inner)
+    }
+
+    fn term_inner(&mut self) -> Result<Expr, FilterError> {
         if matches!(self.kw(), Some("not")) || self.is_punct("!") {
             self.bump();
             return Ok(Expr::Not(Box::new(self.term()?)));
@@ -576,6 +599,10 @@ impl Parser {
     }
 
     fn arith_atom(&mut self) -> Result<Arith, FilterError> {
+        self.nested(Self::arith_atom_inner)
+    }
+
+    fn arith_atom_inner(&mut self) -> Result<Arith, FilterError> {
         let col = self.col();
         match self.peek().clone() {
             Tok::Num(n) => {

@@ -243,3 +243,22 @@ fn random_token_soup_never_panics() {
         }
     }
 }
+
+#[test]
+fn huge_and_deep_expressions_do_not_crash() {
+    // Runs on a test thread (2 MiB stack by default).
+    let deep = format!("{}ip{}", "(".repeat(100_000), ")".repeat(100_000));
+    assert!(
+        compile(&deep, &Options::default())
+            .unwrap_err()
+            .to_string()
+            .contains("nested too deeply")
+    );
+    let nots = format!("{}ip", "not ".repeat(100_000));
+    assert!(compile(&nots, &Options::default()).is_err());
+    let long: Vec<String> = (0..5_000)
+        .map(|i| format!("ip[{}] = {}", i % 60, i % 7))
+        .collect();
+    let prog = compile(&long.join(" or "), &Options::default()).expect("compiles");
+    assert!(prog.len() > 100);
+}

@@ -13,7 +13,7 @@
 
 mod common;
 
-use common::{bpftrace, can_trace, run, scry};
+use common::{TempDir, Tracer, bpftrace, can_trace, run, scry, trigger, unique};
 
 /// bpftrace 0.17's stdout with its `Attaching N probes...` banner removed.
 fn strip_banner(stdout: &str) -> &str {
@@ -306,4 +306,107 @@ fn banner_is_stripped_only_at_the_top() {
         json_records("{\"type\": \"attached_probes\", \"data\": {\"probes\": 1}}\n\n{\"a\": 1}\n"),
         ["{\"a\": 1}"]
     );
+}
+
+/// Runs `program` under bpftrace and scry at the same time, runs `trigger` once both are
+/// attached, stops both with SIGINT and compares their stdout. Programs filter on a unique
+/// `comm`, so only the trigger's (deterministic) events count.
+fn assert_same_live(test: &str, args: &[&str], trigger: impl FnOnce()) {
+    if !can_trace(test) {
+        return;
+    }
+    let Some(reference) = bpftrace(test) else {
+        return;
+    };
+    let reference = Tracer::start(reference.to_str().expect("utf-8 path"), args, &[]);
+    let actual = Tracer::start(scry(), args, &[]);
+    trigger();
+    let expected = reference.interrupt();
+    let actual = actual.interrupt();
+    expected.assert_success();
+    actual.assert_success();
+    assert_eq!(
+        actual.stdout,
+        strip_banner(&expected.stdout),
+        "{test}: output differs from bpftrace for {args:?}\nscry stderr: {}",
+        actual.stderr
+    );
+}
+
+/// Runs `/bin/dd` as `name`, reading a 10000-byte file in 4 KiB blocks.
+fn read_file_as(dir: &TempDir, name: &str) {
+    let data = dir.path().join("data");
+    std::fs::write(&data, vec![b'x'; 10_000]).expect("write data");
+    let dd = dir.named_program(name, "/bin/dd");
+    let input = format!("if={}", data.display());
+    assert!(trigger(&dd, &[&input, "of=/dev/null", "bs=4096"]).success());
+}
+
+#[test]
+fn live_openat_printf() {
+    let dir = TempDir::new();
+    let name = unique("o");
+    let program = format!(
+        r#"tracepoint:syscalls:sys_enter_openat /comm == "{name}"/ {{ printf("%s %s\n", comm, str(args->filename)); }}"#
+    );
+    assert_same_live("live_openat_printf", &["-e", &program], || {
+        let touch = dir.named_program(&name, "/usr/bin/touch");
+        let file = dir.path().join("file");
+        assert!(trigger(&touch, &[file.to_str().expect("utf-8")]).success());
+    });
+}
+
+#[test]
+fn live_syscall_count_by_comm() {
+    let dir = TempDir::new();
+    let name = unique("c");
+    let program =
+        format!(r#"tracepoint:raw_syscalls:sys_enter /comm == "{name}"/ {{ @[comm] = count(); }}"#);
+    assert_same_live("live_syscall_count_by_comm", &["-e", &program], || {
+        assert!(trigger(dir.named_program(&name, "/bin/true"), &[]).success());
+    });
+}
+
+#[test]
+fn live_count_by_pid_and_comm_json() {
+    let dir = TempDir::new();
+    let name = unique("j");
+    let program = format!(
+        r#"tracepoint:raw_syscalls:sys_enter /comm == "{name}"/ {{ @[pid, comm] = count(); }}"#
+    );
+    assert_same_live(
+        "live_count_by_pid_and_comm_json",
+        &["-f", "json", "-e", &program],
+        || {
+            assert!(trigger(dir.named_program(&name, "/bin/true"), &[]).success());
+        },
+    );
+}
+
+#[test]
+fn live_open_wildcard_by_probe() {
+    let dir = TempDir::new();
+    let name = unique("w");
+    let program = format!(
+        r#"tracepoint:syscalls:sys_enter_open* /comm == "{name}"/ {{ @[probe] = count(); }}"#
+    );
+    assert_same_live("live_open_wildcard_by_probe", &["-e", &program], || {
+        let touch = dir.named_program(&name, "/usr/bin/touch");
+        let file = dir.path().join("file");
+        assert!(trigger(&touch, &[file.to_str().expect("utf-8")]).success());
+    });
+}
+
+#[test]
+fn live_read_sum_and_hist() {
+    let dir = TempDir::new();
+    let name = unique("r");
+    let program = format!(
+        r#"tracepoint:syscalls:sys_exit_read /comm == "{name}" && args->ret/ {{ @bytes[comm] = sum(args->ret); }}
+           tracepoint:syscalls:sys_exit_read /comm == "{name}"/ {{ @sizes = hist(args->ret); @lsizes = lhist(args->ret, 0, 8192, 1024);
+             @s = stats(args->ret); @mx = max(args->ret); @mn = min(args->ret); @a = avg(args->ret); }}"#
+    );
+    assert_same_live("live_read_sum_and_hist", &["-e", &program], || {
+        read_file_as(&dir, &name);
+    });
 }

@@ -88,6 +88,8 @@ pub enum ProgKind {
     /// perf events: interval, profile, software.
     PerfEvent,
     RawTracepoint,
+    /// uprobes and uretprobes (kprobe-type programs on `pt_regs`).
+    Uprobe,
     /// One raw tracepoint on `sys_enter` (or `sys_exit`) serving many `syscalls:*` targets.
     SyscallDispatch {
         exit: bool,

@@ -101,6 +101,8 @@ pub(crate) struct Builder<'s, 'a> {
     pub raw_args: bool,
     /// Bytes read per element by `join()`.
     pub join_size: u32,
+    /// `arg0..`/`retval` come from `pt_regs` (uprobes).
+    pub regs_args: bool,
 }
 
 pub(crate) const CTX: Reg = Reg::R6;
@@ -128,6 +130,7 @@ impl<'s, 'a> Builder<'s, 'a> {
             exit_label,
             raw_args: false,
             join_size: 256,
+            regs_args: false,
         }
     }
 
@@ -427,8 +430,24 @@ fn groups(
             ));
         }
     }
+    let uprobes: Vec<Target> = targets
+        .iter()
+        .filter(|t| matches!(t, Target::Uprobe { .. }))
+        .cloned()
+        .collect();
+    for ret in [false, true] {
+        let group: Vec<Target> = uprobes
+            .iter()
+            .filter(|t| matches!(t, Target::Uprobe { ret: r, .. } if *r == ret))
+            .cloned()
+            .collect();
+        if !group.is_empty() {
+            groups.push((ProgKind::Uprobe, group, None));
+        }
+    }
     for target in targets {
         let kind = match target {
+            Target::Uprobe { .. } => continue,
             Target::Begin => ProgKind::Begin,
             Target::End => ProgKind::End,
             Target::Tracepoint(_) => continue,
@@ -481,6 +500,7 @@ pub(crate) fn compile(
             let mut builder = Builder::new(&mut shared, index);
             builder.args_target = args_target;
             builder.raw_args = kind == ProgKind::RawTracepoint;
+            builder.regs_args = kind == ProgKind::Uprobe;
             let ids: Vec<u64> = targets
                 .iter()
                 .map(|t| builder.shared.probe_name(t.probe_name()))
@@ -662,6 +682,8 @@ fn program_name(targets: &[Target]) -> String {
         Some(Target::Profile { .. }) => "profile".into(),
         Some(Target::Software { .. }) => "software".into(),
         Some(Target::RawTracepoint { name }) => name.clone(),
+        Some(Target::Uprobe { symbol, .. }) if targets.len() == 1 => symbol.clone(),
+        Some(Target::Uprobe { .. }) => "uprobe_multi".into(),
         None => "probe".into(),
     }
 }

@@ -75,6 +75,7 @@ pub fn compile(
         positional: options.positional.clone(),
         max_strlen: options.max_strlen,
         unsafe_ok: options.unsafe_ok,
+        pid: options.pid,
     };
     let Some(analysis) =
         scry_sema::analyse(&parsed.program, kernel, &sema_options, &mut diagnostics)

@@ -121,6 +121,10 @@ impl<'a> Decoder<'a> {
                 )
             }
             Type::Probe => Value::Sym(self.probe_name(word)),
+            Type::Func => {
+                let name = self.probe_name(word);
+                Value::Sym(name.rsplit(':').next().unwrap_or_default().to_string())
+            }
             Type::Username => Value::Sym(self.username(word as u32)),
             Type::Ksym => {
                 let sym = self.symbolizer.borrow_mut().ksym(word).ok().flatten();

@@ -128,6 +128,16 @@ impl KernelInfo for LiveKernel {
             .as_ref()
     }
 
+    fn uprobe_symbols(
+        &self,
+        target: &str,
+        pattern: &str,
+        pid: Option<u32>,
+    ) -> Result<Vec<scry_sema::UprobeSymbol>, String> {
+        let path = crate::uprobe::resolve(target, pid)?;
+        crate::uprobe::symbols(&path, pattern)
+    }
+
     fn has_kprobes(&self) -> bool {
         std::path::Path::new("/sys/bus/event_source/devices/kprobe").exists()
             || self

@@ -12,6 +12,7 @@ pub mod decode;
 pub mod kernel;
 pub mod listing;
 pub mod session;
+pub mod uprobe;
 pub mod verifier;
 
 pub use compile::{CompileError, CompileOptions, Output, compile};

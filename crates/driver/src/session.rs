@@ -118,6 +118,7 @@ fn prog_type(kind: &ProgKind) -> ProgType {
         | ProgKind::SyscallDispatch { .. } => ProgType::RawTracepoint,
         ProgKind::Tracepoint => ProgType::Tracepoint,
         ProgKind::PerfEvent => ProgType::PerfEvent,
+        ProgKind::Uprobe => ProgType::Kprobe,
     }
 }
 
@@ -237,6 +238,20 @@ fn attach_program(
                         .map_err(attach_error)?,
                     );
                 }
+            }
+            Target::Uprobe {
+                path, offset, ret, ..
+            } => {
+                let cookie = decoder
+                    .compiled
+                    .probe_names
+                    .iter()
+                    .position(|n| *n == what)
+                    .unwrap_or(0) as u64;
+                attachments.push(
+                    attach::uprobe(program, path, *offset, *ret, None, cookie, &what)
+                        .map_err(attach_error)?,
+                );
             }
             Target::RawTracepoint { name } => {
                 attachments.push(attach::raw_tracepoint(program, name).map_err(attach_error)?);

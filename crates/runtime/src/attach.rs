@@ -148,3 +148,56 @@ pub fn detach_all(attachments: Vec<Attachment>) {
     }
     drop(events);
 }
+
+/// The uprobe PMU's type and the bit of `config` that makes a uretprobe.
+fn uprobe_pmu() -> io::Result<(u32, u32)> {
+    let base = std::path::Path::new("/sys/bus/event_source/devices/uprobe");
+    let pmu_type = std::fs::read_to_string(base.join("type"))?
+        .trim()
+        .parse()
+        .map_err(|_| io::Error::new(io::ErrorKind::InvalidData, "bad uprobe PMU type"))?;
+    // "config:0"
+    let format =
+        std::fs::read_to_string(base.join("format/retprobe")).unwrap_or_else(|_| "config:0".into());
+    let bit = format
+        .trim()
+        .rsplit(':')
+        .next()
+        .and_then(|b| b.parse().ok())
+        .unwrap_or(0);
+    Ok((pmu_type, bit))
+}
+
+/// Attaches a kprobe-type program to offset `offset` of the file `path` (a uprobe, or a
+/// uretprobe when `retprobe`), through the uprobe PMU: no tracefs entry is created.
+/// `pid` limits it to one process.
+pub fn uprobe(
+    program: &Program,
+    path: &str,
+    offset: u64,
+    retprobe: bool,
+    pid: Option<u32>,
+    cookie: u64,
+    what: &str,
+) -> Result<Attachment, AttachError> {
+    let (pmu_type, retbit) = uprobe_pmu().map_err(io_error(format!("{what}: no uprobe PMU")))?;
+    let cpath = std::ffi::CString::new(path).map_err(|_| AttachError::Io {
+        what: what.to_string(),
+        source: io::ErrorKind::InvalidInput.into(),
+    })?;
+    let attr = PerfEventAttr {
+        type_: pmu_type,
+        config: if retprobe { 1 << retbit } else { 0 },
+        config1: cpath.as_ptr() as u64,
+        config2: offset,
+        sample_period_or_freq: 1,
+        wakeup_events: 1,
+        ..Default::default()
+    };
+    let (pid, cpu) = match pid {
+        Some(pid) => (pid as i32, -1),
+        None => (-1, 0),
+    };
+    let event = sys::perf_event_open(&attr, pid, cpu).map_err(io_error(what))?;
+    link_perf_event(event, program, cookie).map_err(io_error(what))
+}

@@ -13,6 +13,7 @@ pub fn variable(name: &str) -> Option<Type> {
         },
         "comm" => Type::Str(16),
         "probe" => Type::Probe,
+        "func" => Type::Func,
         "username" => Type::Username,
         "curtask" => Type::U64,
         "retval" => Type::I64,

@@ -37,6 +37,13 @@ pub enum Target {
     RawTracepoint {
         name: String,
     },
+    /// `uprobe:`/`uretprobe:` at a file offset of a binary.
+    Uprobe {
+        path: String,
+        symbol: String,
+        offset: u64,
+        ret: bool,
+    },
 }
 
 impl Target {
@@ -50,6 +57,14 @@ impl Target {
             Target::Profile { text, .. } => format!("profile:{text}"),
             Target::Software { text, .. } => format!("software:{text}"),
             Target::RawTracepoint { name } => format!("rawtracepoint:{name}"),
+            Target::Uprobe {
+                path, symbol, ret, ..
+            } => {
+                format!(
+                    "{}:{path}:{symbol}",
+                    if *ret { "uretprobe" } else { "uprobe" }
+                )
+            }
         }
     }
 }
@@ -79,11 +94,26 @@ impl ProbeInfo {
             .iter()
             .any(|t| matches!(t, Target::Tracepoint(_)))
     }
-    /// True when any target is a raw tracepoint (so `arg0..` are meaningful).
+    /// True when any target is a raw tracepoint or uprobe (so `arg0..` are meaningful).
     pub fn has_raw_args(&self) -> bool {
+        self.targets.iter().any(|t| {
+            matches!(
+                t,
+                Target::RawTracepoint { .. } | Target::Uprobe { ret: false, .. }
+            )
+        })
+    }
+    /// True when any target is a uretprobe (so `retval` is meaningful).
+    pub fn has_retval(&self) -> bool {
         self.targets
             .iter()
-            .any(|t| matches!(t, Target::RawTracepoint { .. }))
+            .any(|t| matches!(t, Target::Uprobe { ret: true, .. }))
+    }
+    /// True when any target is a uprobe or uretprobe (so `func` is meaningful).
+    pub fn has_func(&self) -> bool {
+        self.targets
+            .iter()
+            .any(|t| matches!(t, Target::Uprobe { .. }))
     }
 }
 
@@ -347,6 +377,48 @@ fn expand_point(
             }
             vec![Target::RawTracepoint { name: name.clone() }]
         }
+        "uprobe" | "uretprobe" => {
+            let ret = point.provider == "uretprobe";
+            let (file, function) = match parts.as_slice() {
+                [file, function] => (file.clone(), function.clone()),
+                _ => {
+                    let message = format!(
+                        "Invalid {} probe: {} (expected {}:PATH:FUNCTION)",
+                        point.provider, point.raw, point.provider
+                    );
+                    return bad(diagnostics, message);
+                }
+            };
+            // FUNCTION, FUNCTION+OFFSET or 0xADDRESS (an address is resolved like a symbol).
+            let (pattern, extra) = match function.split_once('+') {
+                Some((f, off)) => match parse_number(off) {
+                    Some(n) => (f.to_string(), n),
+                    None => return bad(diagnostics, format!("Invalid offset in {}", point.raw)),
+                },
+                None => (function.clone(), 0),
+            };
+            match kernel.uprobe_symbols(&file, &pattern, options.pid) {
+                Ok(found) if found.is_empty() => {
+                    let message =
+                        format!("No probes to attach: no function matches {pattern} in {file}");
+                    bad(diagnostics, message)
+                }
+                Ok(found) => found
+                    .into_iter()
+                    .map(|s| Target::Uprobe {
+                        path: s.path,
+                        symbol: if extra > 0 {
+                            format!("{}+{extra}", s.symbol)
+                        } else {
+                            s.symbol
+                        },
+                        offset: s.offset + extra,
+                        ret,
+                    })
+                    .collect(),
+                Err(err) => bad(diagnostics, format!("{}: {err}", point.raw)),
+            }
+        }
         "kprobe" | "kretprobe" if !kernel.has_kprobes() => {
             diagnostics.push(missing_facility(
                 kernel,
@@ -377,9 +449,16 @@ fn expand_point(
         other => bad(
             diagnostics,
             format!(
-                "{other} probes are not supported by scry yet (supported here: BEGIN, END, tracepoint, rawtracepoint, interval, profile, software)"
+                "{other} probes are not supported by scry yet (supported here: BEGIN, END, tracepoint, rawtracepoint, uprobe, uretprobe, interval, profile, software)"
             ),
         ),
+    }
+}
+
+fn parse_number(text: &str) -> Option<u64> {
+    match text.strip_prefix("0x") {
+        Some(hex) => u64::from_str_radix(hex, 16).ok(),
+        None => text.parse().ok(),
     }
 }
 

@@ -1069,6 +1069,8 @@ impl Checker<'_> {
                 );
                 Type::None
             }
+            "retval" if info.has_retval() => ty,
+            "func" if info.has_func() => ty,
             "retval" | "func" => {
                 self.error(
                     span,

@@ -45,6 +45,15 @@ pub enum FieldKind {
     Other,
 }
 
+/// A function found for a uprobe.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UprobeSymbol {
+    pub path: String,
+    pub symbol: String,
+    /// File offset of the probed instruction.
+    pub offset: u64,
+}
+
 /// The kernel facts analysis consults.
 pub trait KernelInfo {
     /// Every tracepoint as (category, event).
@@ -55,6 +64,18 @@ pub trait KernelInfo {
     fn has_kprobes(&self) -> bool;
     /// Whether fentry/fexit programs can be loaded.
     fn has_fentry(&self) -> bool;
+    /// Functions of a user binary for uprobes: `target` is a path or a library name
+    /// (`libc`), `pattern` a symbol name with wildcards; with `pid`, libraries are found in
+    /// that process's mappings. Returns (resolved path, symbol, file offset) triples.
+    fn uprobe_symbols(
+        &self,
+        target: &str,
+        pattern: &str,
+        pid: Option<u32>,
+    ) -> Result<Vec<UprobeSymbol>, String> {
+        let _ = (target, pattern, pid);
+        Err("uprobes need a live system".into())
+    }
     /// The kernel's BTF (`/sys/kernel/btf/vmlinux`), when there is one.
     fn btf(&self) -> Option<&scry_btf::Btf> {
         None

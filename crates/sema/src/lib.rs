@@ -18,7 +18,7 @@ pub mod types;
 
 pub use expand_probes::{ProbeInfo, ProbeKind, Target};
 pub use infer_types::{MapInfo, MapValue, Typed};
-pub use kernel::{Field, FieldKind, KernelInfo, TracepointFormat};
+pub use kernel::{Field, FieldKind, KernelInfo, TracepointFormat, UprobeSymbol};
 pub use types::Type;
 
 use scry_diagnostics::Diagnostics;
@@ -33,6 +33,8 @@ pub struct Options {
     pub max_strlen: u32,
     /// Allow `system`, `cat`, `signal`.
     pub unsafe_ok: bool,
+    /// `-p`: the traced process (uprobe libraries are looked up in its mappings).
+    pub pid: Option<u32>,
 }
 
 impl Default for Options {
@@ -41,6 +43,7 @@ impl Default for Options {
             positional: Vec::new(),
             max_strlen: 1024,
             unsafe_ok: false,
+            pid: None,
         }
     }
 }

@@ -23,6 +23,8 @@ pub enum Type {
     Tuple(Vec<Type>),
     /// The probe that fired: an id resolved to its name in user space.
     Probe,
+    /// The probed function (`func`): a probe id, printed as the function's name.
+    Func,
     /// A user id, printed as the user's name.
     Username,
     /// A kernel address printed as a symbol (`ksym`).
@@ -88,6 +90,7 @@ impl Type {
             Type::Int { .. }
                 | Type::Bool
                 | Type::Probe
+                | Type::Func
                 | Type::Username
                 | Type::Ksym
                 | Type::Usym
@@ -166,6 +169,7 @@ impl fmt::Display for Type {
                 write!(f, ")")
             }
             Type::Probe => write!(f, "probe"),
+            Type::Func => write!(f, "func"),
             Type::Username => write!(f, "username"),
             Type::Ksym => write!(f, "ksym_t"),
             Type::Usym => write!(f, "usym_t"),

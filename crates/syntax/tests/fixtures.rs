@@ -51,11 +51,6 @@ fn ok_fixtures() {
 }
 
 #[test]
-fn tool_fixtures() {
-
-}
-
-#[test]
 fn err_fixtures() {
     for path in fixtures("err") {
         let text = std::fs::read_to_string(&path).expect("read fixture");

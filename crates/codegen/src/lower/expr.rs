@@ -9,6 +9,11 @@ use scry_syntax::ast::{self, BinaryOp, ExprKind, IncDecOp, UnaryOp};
 use super::{ARGS, Builder, CTX, ProbeValue, Result, SCRATCH, VarLoc};
 use crate::config;
 
+/// x86_64 `struct pt_regs` offsets of the first six integer arguments (di, si, dx, cx, r8, r9).
+const PT_REGS_ARGS: [i16; 6] = [112, 104, 96, 88, 72, 64];
+/// x86_64 `struct pt_regs` offset of ax (the return value).
+const PT_REGS_AX: i16 = 80;
+
 fn unsupported(span: Span, what: impl Into<String>) -> Diagnostic {
     Diagnostic::error(
         span,
@@ -374,7 +379,8 @@ impl Builder<'_, '_> {
             "rand" => self.asm.call(helper::GET_PRANDOM_U32),
             "curtask" => self.asm.call(helper::GET_CURRENT_TASK),
             "jiffies" => self.asm.call(helper::JIFFIES64),
-            "probe" => match self.probe_value {
+            "retval" if self.regs_args => self.asm.load(8, Reg::R0, CTX, PT_REGS_AX),
+            "probe" | "func" => match self.probe_value {
                 ProbeValue::Const(id) => self.asm.load_const(Reg::R0, id),
                 ProbeValue::Slot(slot) => self.asm.load(8, Reg::R0, Reg::FP, slot),
                 ProbeValue::Cookie => {
@@ -387,6 +393,9 @@ impl Builder<'_, '_> {
                 .and_then(|n| n.parse::<i16>().ok())
             {
                 Some(n) if self.raw_args => self.asm.load(8, Reg::R0, CTX, n * 8),
+                Some(n) if self.regs_args && (n as usize) < PT_REGS_ARGS.len() => {
+                    self.asm.load(8, Reg::R0, CTX, PT_REGS_ARGS[n as usize])
+                }
                 _ => {
                     return Err(Diagnostic::error(
                         span,
