@@ -53,13 +53,25 @@ impl Graph {
             Pred::Const(true) => t,
             Pred::Const(false) => f,
             Pred::Not(a) => self.emit_pred(a, f, t),
-            Pred::And(a, b) => {
-                let b = self.emit_pred(b, t, f);
-                self.emit_pred(a, b, f)
-            }
-            Pred::Or(a, b) => {
-                let b = self.emit_pred(b, t, f);
-                self.emit_pred(a, t, b)
+            // Chains are left-deep: build them right to left without recursing
+            // down the spine.
+            Pred::And(..) | Pred::Or(..) => {
+                let is_and = matches!(p, Pred::And(..));
+                let mut cur = p;
+                let (mut t, mut f) = (t, f);
+                loop {
+                    match (cur, is_and) {
+                        (Pred::And(a, b), true) => {
+                            t = self.emit_pred(b, t, f);
+                            cur = a;
+                        }
+                        (Pred::Or(a, b), false) => {
+                            f = self.emit_pred(b, t, f);
+                            cur = a;
+                        }
+                        _ => return self.emit_pred(cur, t, f),
+                    }
+                }
             }
             Pred::Protochain { v6, nl, proto } => self.protochain(*v6, *nl, *proto, t, f),
             Pred::Test(test) => {

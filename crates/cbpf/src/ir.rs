@@ -42,12 +42,19 @@ impl Pred {
     /// Whether the predicate walks header chains (which, as in libpcap,
     /// switches the optimizer off).
     pub fn has_protochain(&self) -> bool {
-        match self {
-            Pred::Protochain { .. } => true,
-            Pred::And(a, b) | Pred::Or(a, b) => a.has_protochain() || b.has_protochain(),
-            Pred::Not(a) => a.has_protochain(),
-            Pred::Const(_) | Pred::Test(_) => false,
+        let mut stack = vec![self];
+        while let Some(p) = stack.pop() {
+            match p {
+                Pred::Protochain { .. } => return true,
+                Pred::And(a, b) | Pred::Or(a, b) => {
+                    stack.push(a);
+                    stack.push(b);
+                }
+                Pred::Not(a) => stack.push(a),
+                Pred::Const(_) | Pred::Test(_) => {}
+            }
         }
+        false
     }
 
     /// `a and b` (folding constants).

@@ -94,13 +94,25 @@ impl Lower {
     pub(crate) fn expr(&mut self, e: &Expr) -> Result<Pred, FilterError> {
         Ok(match e {
             Expr::Empty => Pred::Const(true),
-            Expr::And(a, b) => {
-                let a = self.expr(a)?;
-                Pred::and(a, self.expr(b)?)
-            }
-            Expr::Or(a, b) => {
-                let a = self.expr(a)?;
-                Pred::or(a, self.expr(b)?)
+            // Long `a or b or c ...` chains are left-deep: walk their spine
+            // iteratively (left to right, as the encapsulation state requires).
+            Expr::And(..) | Expr::Or(..) => {
+                let mut spine = Vec::new();
+                let mut cur = e;
+                while let Expr::And(a, b) | Expr::Or(a, b) = cur {
+                    spine.push((matches!(cur, Expr::And(..)), &**b));
+                    cur = a;
+                }
+                let mut p = self.expr(cur)?;
+                for (is_and, rhs) in spine.into_iter().rev() {
+                    let r = self.expr(rhs)?;
+                    p = if is_and {
+                        Pred::and(p, r)
+                    } else {
+                        Pred::or(p, r)
+                    };
+                }
+                p
             }
             Expr::Not(a) => Pred::not(self.expr(a)?),
             Expr::Abbrev { proto, col } => self.abbrev(*proto, *col)?,
@@ -250,9 +262,7 @@ impl Lower {
             Some(Kind::Portrange) => return self.port(qual.proto, dir, id, col, true),
             Some(Kind::Proto) => return self.proto_prim(qual.proto, id, col),
             Some(Kind::Protochain) => return self.protochain(qual.proto, id, col),
-            Some(Kind::Gateway) => {
-                return Err(FilterError::unsupported(col, "gateway/protochain"));
-            }
+            Some(Kind::Gateway) => return Err(FilterError::unsupported(col, "gateway")),
             _ => {}
         }
         let is_net = qual.kind == Some(Kind::Net);

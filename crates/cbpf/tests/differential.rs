@@ -405,6 +405,14 @@ fn random_expressions_match_libpcap() {
     let exprs = random_exprs(150, 0x9e37_79b9_7f4a_7c15);
     let refs: Vec<&str> = exprs.iter().map(String::as_str).collect();
     run_suite_with(LinkType::En10mb, &refs, true);
+    for (i, lt) in [LinkType::Raw, LinkType::LinuxSll2, LinkType::Null]
+        .into_iter()
+        .enumerate()
+    {
+        let exprs = random_exprs(60, 0x51ed_2701 + i as u64);
+        let refs: Vec<&str> = exprs.iter().map(String::as_str).collect();
+        run_suite_with(lt, &refs, true);
+    }
 }
 
 #[test]

@@ -48,7 +48,7 @@ pub struct MapDef {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct InternalMaps {
     pub ringbuf: u32,
-    pub scratch: u32,
+
     /// One u64 per counter: see [`counters`].
     pub counters: u32,
     pub config: u32,

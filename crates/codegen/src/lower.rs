@@ -39,7 +39,6 @@ pub(crate) struct Shared<'a> {
     pub layouts: Vec<MapLayout>,
     pub user_map_ids: Vec<u32>,
     pub internal: InternalMaps,
-    pub scratch_size: u32,
     pub zeros_size: u32,
     pub uses_stacks: bool,
     pub uses_user_stacks: bool,
@@ -98,6 +97,8 @@ pub(crate) struct Builder<'s, 'a> {
     pub vars: HashMap<String, VarLoc>,
     pub loops: Vec<(Label, Label)>,
     pub exit_label: Label,
+    /// This program's scratch map.
+    pub scratch_map: u32,
     pub raw_args: bool,
     /// Bytes read per element by `join()`.
     pub join_size: u32,
@@ -128,6 +129,7 @@ impl<'s, 'a> Builder<'s, 'a> {
             vars: HashMap::new(),
             loops: Vec::new(),
             exit_label,
+            scratch_map: 0,
             raw_args: false,
             join_size: 256,
             regs_args: false,
@@ -255,7 +257,7 @@ impl<'s, 'a> Builder<'s, 'a> {
         self.asm.mov(CTX, Reg::R1);
         self.asm.call(helper::GET_SMP_PROCESSOR_ID);
         self.asm.store(4, Reg::FP, -4, Reg::R0);
-        self.asm.load_map(Reg::R1, self.shared.internal.scratch);
+        self.asm.load_map(Reg::R1, self.scratch_map);
         self.asm.mov(Reg::R2, Reg::FP);
         self.asm.alu_imm(BPF_ADD, Reg::R2, -4);
         self.asm.call(helper::MAP_LOOKUP_ELEM);
@@ -472,11 +474,10 @@ pub(crate) fn compile(
     let n_user = layouts.len() as u32;
     let internal = InternalMaps {
         ringbuf: n_user,
-        scratch: n_user + 1,
-        counters: n_user + 2,
-        stacks: n_user + 5,
-        config: n_user + 3,
-        zeros: n_user + 4,
+        counters: n_user + 1,
+        config: n_user + 2,
+        zeros: n_user + 3,
+        stacks: n_user + 4,
     };
     let mut shared = Shared {
         analysis,
@@ -486,18 +487,32 @@ pub(crate) fn compile(
         layouts: layouts.clone(),
         user_map_ids: (0..n_user).collect(),
         internal,
-        scratch_size: 8,
         zeros_size: 8,
         uses_stacks: false,
         uses_user_stacks: false,
     };
     let mut programs = Vec::new();
     let mut errors = Vec::new();
-    let mut dispatch_maps = Vec::new();
+    // Maps created per program (scratch areas, syscall dispatch tables), ids from n_user + 5.
+    let mut extra_maps: Vec<MapDef> = Vec::new();
+    let extra_base = n_user + 5;
     for (index, probe) in program.probes.iter().enumerate() {
         for (kind, targets, args_target) in groups(analysis, probe, &analysis.probes[index].targets)
         {
             let mut builder = Builder::new(&mut shared, index);
+            // Each program has its own scratch area: raw tracepoint programs can interrupt other
+            // programs on the same CPU, so a shared area could be overwritten mid-use. One slot
+            // per possible CPU (max_entries 0: the driver sets it); sized after lowering.
+            let scratch_index = extra_maps.len();
+            builder.scratch_map = extra_base + scratch_index as u32;
+            extra_maps.push(MapDef {
+                name: "scratch".into(),
+                kind: MapKind::Array,
+                key_size: 4,
+                value_size: 8,
+                max_entries: 0,
+                user: None,
+            });
             builder.args_target = args_target;
             builder.raw_args = kind == ProgKind::RawTracepoint;
             builder.regs_args = kind == ProgKind::Uprobe;
@@ -513,8 +528,15 @@ pub(crate) fn compile(
             builder.prologue();
             let mut dispatch = None;
             if let ProgKind::SyscallDispatch { exit } = kind {
-                let map = n_user + 6 + dispatch_maps.len() as u32;
-                dispatch_maps.push(map);
+                let map = extra_base + extra_maps.len() as u32;
+                extra_maps.push(MapDef {
+                    name: "syscalls".into(),
+                    kind: MapKind::Array,
+                    key_size: 4,
+                    value_size: 8,
+                    max_entries: crate::SYSCALL_MAX,
+                    user: None,
+                });
                 dispatch = Some(map);
                 if let Err(err) = builder.dispatch_prologue(exit, map, probe.span) {
                     errors.push(err);
@@ -552,7 +574,7 @@ pub(crate) fn compile(
             }
             let spans = std::mem::take(&mut builder.spans);
             let asm = std::mem::take(&mut builder.asm);
-            shared.scratch_size = shared.scratch_size.max(scratch);
+            extra_maps[scratch_index].value_size = scratch.max(8).div_ceil(8) * 8;
             let code = match asm.finish() {
                 Ok(code) => code,
                 Err(err) => {
@@ -608,14 +630,7 @@ pub(crate) fn compile(
         0,
         options.ringbuf_size,
     ));
-    // One scratch area per possible CPU: the driver sets max_entries from the CPU count.
-    maps.push(internal_def(
-        "scratch",
-        MapKind::Array,
-        4,
-        shared.scratch_size.div_ceil(8) * 8,
-        0,
-    ));
+
     let n_counters = crate::counters::MAP_FULL + n_user;
     maps.push(internal_def(
         "counters",
@@ -644,15 +659,7 @@ pub(crate) fn compile(
         8 * crate::STACK_DEPTH,
         stack_entries,
     ));
-    for _ in &dispatch_maps {
-        maps.push(internal_def(
-            "syscalls",
-            MapKind::Array,
-            4,
-            8,
-            crate::SYSCALL_MAX,
-        ));
-    }
+    maps.extend(extra_maps);
     Ok(Compiled {
         programs,
         maps,

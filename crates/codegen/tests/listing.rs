@@ -57,7 +57,7 @@ fn map_layouts_and_internal_maps() {
     assert_eq!(
         names,
         [
-            "AT_h", "AT_s", "AT_p", "ringbuf", "scratch", "counters", "config", "zeros", "stacks"
+            "AT_h", "AT_s", "AT_p", "ringbuf", "counters", "config", "zeros", "stacks", "scratch"
         ]
     );
     // hist keys carry a u64 bucket after the user key.

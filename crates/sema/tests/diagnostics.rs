@@ -49,7 +49,7 @@ diagnostics! {
     kprobe_missing: "kprobe:vfs_read { }";
     fentry_missing: "fentry:vfs_read { }";
     hardware_missing: "hardware:cache-misses:1000 { }";
-    uprobe_not_yet: "uprobe:/bin/bash:readline { }";
+    uprobe_needs_live_system: "uprobe:/bin/bash:readline { }";
     unsafe_system: "BEGIN { system(\"ls\"); }";
     break_outside_loop: "BEGIN { break; }";
     bad_interval: "interval:parsec:1 { }";

@@ -329,11 +329,13 @@ pub fn run_scry(args: &[&str]) -> Run {
     run(scry(), args, &[])
 }
 
-/// Runs a trigger command to completion and returns its exit status.
+/// Runs a trigger command to completion and returns its exit status. It runs without cargo's
+/// `LD_LIBRARY_PATH`, so a system program's library lookups are the usual, short ones.
 pub fn trigger(program: impl AsRef<std::ffi::OsStr>, args: &[&str]) -> ExitStatus {
     let program = program.as_ref();
     Command::new(program)
         .args(args)
+        .env_remove("LD_LIBRARY_PATH")
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null())

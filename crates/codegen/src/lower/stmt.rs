@@ -243,7 +243,23 @@ impl Builder<'_, '_> {
                 self.scalar(value)?;
                 self.asm.store(8, Reg::FP, slot, Reg::R0);
             }
-            VarLoc::Scratch(offset) => self.store(value, offset, &var_ty)?,
+            VarLoc::Scratch(offset) => {
+                // `$s = f($s)`: build the new value aside, since storing clears the variable
+                // before the value is computed.
+                let mut reads_itself = false;
+                value.walk(&mut |e| {
+                    reads_itself |= matches!(&e.kind, ExprKind::Var(v) if v == name)
+                });
+                if reads_itself {
+                    let size = var_ty.storage_size();
+                    let temp = self.scratch(size);
+                    self.store(value, temp, &var_ty)?;
+                    self.scratch_ptr(Reg::R3, temp);
+                    self.copy_to_scratch(offset, size, Reg::R3);
+                } else {
+                    self.store(value, offset, &var_ty)?;
+                }
+            }
         }
         Ok(())
     }
