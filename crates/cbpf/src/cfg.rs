@@ -13,6 +13,13 @@ pub type NodeId = usize;
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Node {
     Ret(u32),
+    /// Straight code with internal jumps (possibly backward), leaving through
+    /// two exits: `code.len()` goes to `exits[0]`, `code.len() + 1` to
+    /// `exits[1]` (emitted as `ja` trampolines).
+    Raw {
+        code: Vec<Insn>,
+        exits: [NodeId; 2],
+    },
     Block {
         stmts: Vec<Insn>,
         jop: u16,
@@ -27,6 +34,8 @@ pub enum Node {
 pub struct Graph {
     pub nodes: Vec<Node>,
     pub root: NodeId,
+    /// Unroll loops (see [`Graph::build`]).
+    pub forward_only: bool,
 }
 
 /// How many headers `protochain` follows.
@@ -39,10 +48,13 @@ pub const ACCEPT: NodeId = 1;
 
 impl Graph {
     /// Builds the graph of `p`; accepted packets return `snaplen` bytes.
-    pub fn build(p: &Pred, snaplen: u32) -> Graph {
+    /// With `forward_only`, loops (`protochain`) are unrolled so that the
+    /// kernel accepts the program.
+    pub fn build(p: &Pred, snaplen: u32, forward_only: bool) -> Graph {
         let mut g = Graph {
             nodes: vec![Node::Ret(0), Node::Ret(snaplen)],
             root: REJECT,
+            forward_only,
         };
         g.root = g.emit_pred(p, ACCEPT, REJECT);
         g
@@ -73,7 +85,10 @@ impl Graph {
                     }
                 }
             }
-            Pred::Protochain { v6, nl, proto } => self.protochain(*v6, *nl, *proto, t, f),
+            Pred::Protochain { v6, nl, proto } if self.forward_only => {
+                self.protochain(*v6, *nl, *proto, t, f)
+            }
+            Pred::Protochain { v6, nl, proto } => self.protochain_loop(*v6, *nl, *proto, t, f),
             Pred::Test(test) => {
                 self.nodes.push(Node::Block {
                     stmts: test.stmts.clone(),
@@ -142,11 +157,71 @@ impl Graph {
         self.block(start, proto, t, rest)
     }
 
+    /// The header-chain walk as libpcap lays it out: one loop with backward
+    /// `ja`s (the kernel refuses those; userspace runs them with a step
+    /// budget). The AH length is added to the current offset, unlike libpcap.
+    fn protochain_loop(&mut self, v6: bool, nl: u32, proto: u32, t: NodeId, f: NodeId) -> NodeId {
+        let mut c = if v6 {
+            vec![
+                Insn::stmt(op::LD | op::B | op::ABS, nl + 6),
+                Insn::stmt(op::LDX | op::IMM, 40),
+            ]
+        } else {
+            vec![
+                Insn::stmt(op::LD | op::B | op::ABS, nl + 9),
+                Insn::stmt(op::LDX | op::MSH | op::B, nl),
+            ]
+        };
+        let head = c.len();
+        let exts: &[u32] = if v6 { &[0, 60, 43, 44] } else { &[] };
+        let dispatch = 3 + exts.len();
+        let ext_at = head + dispatch;
+        let ah_at = ext_at + if v6 { 9 } else { 0 };
+        let found = ah_at + 9;
+        let not_found = found + 1;
+        let jeq = |c: &mut Vec<Insn>, k: u32, jt: usize, jf: usize| {
+            let i = c.len();
+            let rel = |to: usize| (to - i - 1) as u8;
+            c.push(Insn::jump(op::JMP | op::JEQ | op::K, k, rel(jt), rel(jf)));
+        };
+        jeq(&mut c, proto, found, head + 1);
+        jeq(&mut c, 59, not_found, head + 2);
+        for &h in exts {
+            let next = c.len() + 1;
+            jeq(&mut c, h, ext_at, next);
+        }
+        jeq(&mut c, 51, ah_at, not_found);
+        let advance = |c: &mut Vec<Insn>, add: u32, mul: u32| {
+            c.extend([
+                Insn::stmt(op::LD | op::B | op::IND, nl),
+                Insn::stmt(op::ST, 0),
+                Insn::stmt(op::LD | op::B | op::IND, nl + 1),
+                Insn::stmt(op::ALU | op::ADD | op::K, add),
+                Insn::stmt(op::ALU | op::MUL | op::K, mul),
+                Insn::stmt(op::ALU | op::ADD | op::X, 0),
+                Insn::stmt(op::MISC | op::TAX, 0),
+                Insn::stmt(op::LD | op::MEM, 0),
+            ]);
+            let back = head as i64 - c.len() as i64 - 1;
+            c.push(Insn::stmt(op::JMP | op::JA, back as i32 as u32));
+        };
+        if v6 {
+            advance(&mut c, 1, 8);
+        }
+        advance(&mut c, 2, 4);
+        self.nodes.push(Node::Raw {
+            code: c,
+            exits: [t, f],
+        });
+        self.nodes.len() - 1
+    }
+
     /// Successors of a node.
     pub fn succs(&self, n: NodeId) -> Option<(NodeId, NodeId)> {
         match &self.nodes[n] {
             Node::Ret(_) => None,
             Node::Block { jt, jf, .. } => Some((*jt, *jf)),
+            Node::Raw { exits, .. } => Some((exits[0], exits[1])),
         }
     }
 
@@ -190,6 +265,7 @@ impl Graph {
                 pos[n] = at;
                 at += match &self.nodes[n] {
                     Node::Ret(_) => 1,
+                    Node::Raw { code, .. } => code.len() + 2,
                     Node::Block { stmts, .. } => {
                         stmts.len() + 1 + usize::from(long[n][0]) + usize::from(long[n][1])
                     }
@@ -200,6 +276,16 @@ impl Graph {
             for &n in &order {
                 match &self.nodes[n] {
                     Node::Ret(k) => out.push(Insn::stmt(op::RET | op::K, *k)),
+                    Node::Raw { code, exits } => {
+                        out.extend_from_slice(code);
+                        for target in exits {
+                            let ja_at = out.len();
+                            out.push(Insn::stmt(
+                                op::JMP | op::JA,
+                                (pos[*target] - ja_at - 1) as u32,
+                            ));
+                        }
+                    }
                     Node::Block {
                         stmts,
                         jop,
@@ -250,7 +336,7 @@ mod tests {
     #[test]
     fn builds_and_emits_or_of_tests() {
         let p = Pred::or(Pred::eq(12, op::H, 0x800), Pred::eq(12, op::H, 0x86dd));
-        let g = Graph::build(&p, 262144);
+        let g = Graph::build(&p, 262144, true);
         assert_eq!(
             listing(&g.emit().unwrap()),
             "(000) ldh      [12]\n(001) jeq      #0x800           jt 4\tjf 2\n\
@@ -266,7 +352,7 @@ mod tests {
             p = Pred::or(p, Pred::eq(i, op::B, 1));
         }
         let p = Pred::and(Pred::eq(300, op::B, 7), p);
-        let prog = Graph::build(&p, 100).emit().unwrap();
+        let prog = Graph::build(&p, 100, true).emit().unwrap();
         assert_eq!(prog[1].code, op::JMP | op::JEQ);
         assert_eq!(prog[2].code, op::JMP | op::JA);
         crate::interp::validate(&prog).unwrap();

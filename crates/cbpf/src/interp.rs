@@ -1,6 +1,9 @@
 //! A userspace classic-BPF interpreter with libpcap's `bpf_filter` semantics:
 //! loads outside the captured bytes reject the packet, `[x + k]` does not
-//! wrap, division by a zero X rejects, `ld #pktlen` is the wire length.
+//! wrap, division by a zero X rejects, `ld #pktlen` is the wire length, and
+//! `ja` offsets are signed (libpcap's `protochain` loops backward). Unlike
+//! libpcap's, a program that runs too long (a loop on a crafted packet)
+//! rejects the packet instead of hanging.
 
 use crate::insn::{Insn, op};
 
@@ -10,13 +13,16 @@ fn load(pkt: &[u8], k: u32, size: usize) -> Option<u32> {
     Some(bytes.iter().fold(0u32, |acc, b| (acc << 8) | u32::from(*b)))
 }
 
+/// Instructions executed before a looping program gives up (rejects).
+pub const MAX_STEPS: usize = 1 << 20;
+
 /// Runs `prog` on a packet whose captured bytes are `pkt` and whose original
 /// length is `wirelen`. Returns the number of bytes to keep (0 = reject).
 pub fn run(prog: &[Insn], pkt: &[u8], wirelen: u32) -> u32 {
     let (mut a, mut x) = (0u32, 0u32);
     let mut mem = [0u32; 16];
     let mut pc = 0usize;
-    loop {
+    for _ in 0..MAX_STEPS {
         let Some(i) = prog.get(pc) else { return 0 };
         pc += 1;
         let k = i.k;
@@ -72,7 +78,10 @@ pub fn run(prog: &[Insn], pkt: &[u8], wirelen: u32) -> u32 {
                     }
                 };
                 pc += match i.code & 0xf0 {
-                    op::JA => k as usize,
+                    op::JA => {
+                        pc = pc.wrapping_add(k as i32 as isize as usize);
+                        continue;
+                    }
                     op::JEQ => jump(a == b),
                     op::JGT => jump(a > b),
                     op::JGE => jump(a >= b),
@@ -112,6 +121,7 @@ pub fn run(prog: &[Insn], pkt: &[u8], wirelen: u32) -> u32 {
             }
         }
     }
+    0
 }
 
 /// Checks what the kernel's classic-BPF checker checks: size, forward
@@ -180,5 +190,15 @@ mod tests {
         assert_eq!(run(&div, &[], 0), 0);
         assert!(validate(&div).is_ok());
         assert!(validate(&[Insn::jump(op::JMP | op::JEQ, 0, 1, 0)]).is_err());
+        // A backward loop runs (libpcap's protochain), bounded by MAX_STEPS.
+        let spin = [
+            Insn::stmt(op::JMP | op::JA, u32::MAX),
+            Insn::stmt(op::RET | op::K, 1),
+        ];
+        assert_eq!(run(&spin, &[], 0), 0);
+        assert!(
+            validate(&spin).is_err(),
+            "the kernel refuses backward jumps"
+        );
     }
 }

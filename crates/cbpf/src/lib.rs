@@ -1,10 +1,24 @@
 //! scry-cbpf: tcpdump's filter language compiled to classic BPF in pure Rust.
 //!
 //! Pipeline: [`lexer`] → [`parser`] (syntax tree with qualifier inheritance) →
-//! `lower` (predicates with libpcap's loads and evaluation order) → [`cfg`]
-//! (basic blocks) → [`opt`] (verdict-preserving optimizer) → classic BPF,
+//! `lower` (predicates with libpcap's loads and evaluation order) →
+//! [`cfg`](mod@cfg) (basic blocks) → [`opt`] (optimizer) → classic BPF,
 //! printable as `tcpdump -d/-dd/-ddd` listings ([`insn`]) and runnable by the
-//! [`interp`] interpreter, over pcap files ([`pcapio`]) or live ([`capture`]).
+//! [`interp`] interpreter, over pcap/pcapng files ([`pcapio`], [`session`]) or
+//! live with the kernel filtering ([`capture`]).
+//!
+//! Supported: `host`/`net` (`/len`, `mask`, /etc/hosts names)/`port`/
+//! `portrange` with every direction, `proto`, `protochain`, the protocol
+//! keywords (`ether ip ip6 arp rarp tcp udp sctp icmp icmp6 igmp igrp pim vrrp
+//! carp ah esp`, 802.3/LLC ones such as `stp iso ipx atalk llc` and IS-IS PDU
+//! types), `ether host/src/dst/proto`, `broadcast`/`multicast`, `less`/
+//! `greater`/`len`, accessors with arithmetic, named constants, `vlan`,
+//! `mpls`, `pppoed`/`pppoes`, `inbound`/`outbound`/`ifindex`, and 802.11
+//! `type`/`subtype`/`dir`/`wlan ra|ta|addrN`; link types EN10MB, RAW,
+//! LINUX_SLL, LINUX_SLL2, NULL, LOOP, PPP, IEEE802_11 and IEEE802_11_RADIO.
+//! Not yet: `geneve`, `gateway`, DECnet addresses, ATM/SS7/pf keywords, and
+//! network-layer tests over 802.11; they fail with "... is not supported by
+//! scry yet".
 
 pub mod ast;
 pub mod capture;
@@ -45,6 +59,9 @@ pub struct Options {
     /// default optimizes like libpcap, which may change verdicts on packets
     /// too short for the loads it drops.
     pub strict: bool,
+    /// Only forward jumps (unrolled `protochain`), as the kernel requires;
+    /// set it for programs to attach. libpcap's layout loops backward.
+    pub forward_only: bool,
 }
 
 impl Default for Options {
@@ -55,6 +72,7 @@ impl Default for Options {
             snaplen: DEFAULT_SNAPLEN,
             savefile: false,
             strict: false,
+            forward_only: false,
         }
     }
 }
@@ -64,7 +82,7 @@ pub fn compile(expr: &str, opts: &Options) -> Result<Vec<Insn>, FilterError> {
     let ast = parser::parse(expr)?;
     let mut lower = lower::Lower::new(opts.linktype, opts.savefile);
     let pred = lower.expr(&ast)?;
-    let mut g = cfg::Graph::build(&pred, opts.snaplen);
+    let mut g = cfg::Graph::build(&pred, opts.snaplen, opts.forward_only);
     // Like libpcap, no optimization for filters that walk header chains: their
     // blocks depend on registers set by earlier blocks.
     if opts.optimize && !pred.has_protochain() {
@@ -80,7 +98,7 @@ pub fn compile(expr: &str, opts: &Options) -> Result<Vec<Insn>, FilterError> {
         cfg::Node::Block { stmts, .. } => stmts
             .iter()
             .any(|i| i.code == insn::op::LDX | insn::op::MEM && i.k == lower::LL_MEM),
-        cfg::Node::Ret(_) => false,
+        cfg::Node::Ret(_) | cfg::Node::Raw { .. } => false,
     });
     let prologue = lower.prologue().filter(|_| needs);
     if let (Some(pro), cfg::Node::Block { stmts, .. }) = (prologue, &mut g.nodes[g.root]) {

@@ -126,7 +126,7 @@ fn pullup(g: &mut Graph) -> bool {
     }
     let key = |g: &Graph, n: NodeId| match &g.nodes[n] {
         Node::Block { stmts, src, .. } => Some((stmts.clone(), *src == Src::X)),
-        Node::Ret(_) => None,
+        Node::Ret(_) | Node::Raw { .. } => None,
     };
     let mut changed = false;
     let mut done = vec![false; g.nodes.len()];

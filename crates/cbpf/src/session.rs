@@ -137,6 +137,8 @@ pub fn compile_for_interface(
             linktype,
             optimize: s.optimize,
             strict: s.strict,
+            // The kernel refuses backward jumps.
+            forward_only: true,
             ..Options::default()
         },
     )?)

@@ -63,8 +63,16 @@ fn loopback_capture_in_netns_sees_only_matching_packets() {
         eprintln!("cannot create a network namespace: skipping");
         return;
     };
-    let prog =
-        compile("udp dst port 9999 and host 127.0.0.1", &Options::default()).expect("compiles");
+    // Forward-only, as the kernel requires (the protochain walk is unrolled).
+    let opts = Options {
+        forward_only: true,
+        ..Options::default()
+    };
+    let prog = compile(
+        "ip protochain 17 and udp dst port 9999 and host 127.0.0.1",
+        &opts,
+    )
+    .expect("compiles");
     let (ready_tx, ready_rx) = mpsc::channel();
     let path = ns.path();
     let capturer = std::thread::spawn(move || -> Result<Vec<String>, String> {

@@ -288,23 +288,72 @@ impl Asm {
     /// Resolves labels and returns the flat program.
     pub fn finish(mut self) -> Result<Program, AsmError> {
         self.drop_unreachable()?;
-        let mut positions = vec![None; self.n_labels as usize];
-        let mut pc = 0usize;
-        for (item, _) in &self.items {
-            if let Item::Bind(label) = item {
-                positions[label.0 as usize] = Some(pc);
+        // Jumps whose distance does not fit in 16 bits are widened to `gotol` (32-bit
+        // offset, kernels >= 6.4): a conditional jump becomes "if not cond skip; gotol".
+        // Widening moves code, so lay out again until nothing more needs widening.
+        let mut wide = vec![false; self.items.len()];
+        let positions = loop {
+            let mut positions = vec![None; self.n_labels as usize];
+            let mut starts = Vec::with_capacity(self.items.len());
+            let mut pc = 0usize;
+            for (index, (item, _)) in self.items.iter().enumerate() {
+                starts.push(pc);
+                if let Item::Bind(label) = item {
+                    positions[label.0 as usize] = Some(pc);
+                }
+                pc += match item {
+                    Item::Jump { insn, .. } if wide[index] => wide_width(*insn),
+                    other => other.width(),
+                };
             }
-            pc += item.width();
-        }
-        if pc > 1_000_000 {
-            return Err(AsmError::TooLong(pc));
-        }
+            if pc > 1_000_000 {
+                return Err(AsmError::TooLong(pc));
+            }
+            let mut changed = false;
+            for (index, (item, _)) in self.items.iter().enumerate() {
+                if let Item::Jump { target, .. } = item {
+                    let to = positions[target.0 as usize].ok_or(AsmError::UnboundLabel)?;
+                    let delta = to as i64 - starts[index] as i64 - 1;
+                    if !wide[index] && i16::try_from(delta).is_err() {
+                        wide[index] = true;
+                        changed = true;
+                    }
+                }
+            }
+            if !changed {
+                break positions;
+            }
+        };
         let mut program = Program::default();
-        for (item, origin) in self.items {
+        for (index, (item, origin)) in self.items.into_iter().enumerate() {
             let here = program.insns.len();
             match item {
                 Item::Bind(_) => continue,
                 Item::Insn(insn) => program.insns.push(insn),
+                Item::Jump { insn, target } if wide[index] => {
+                    let to = positions[target.0 as usize].ok_or(AsmError::UnboundLabel)?;
+                    let gotol_at = here + wide_width(insn) - 1;
+                    let delta = to as i64 - gotol_at as i64 - 1;
+                    let delta = i32::try_from(delta).map_err(|_| AsmError::JumpTooFar(delta))?;
+                    if insn.code & 0xf0 != BPF_JA {
+                        match invert(insn.code & 0xf0) {
+                            // if !cond goto +1 (over the gotol)
+                            Some(op) => program.insns.push(Insn {
+                                code: (insn.code & 0x0f) | op,
+                                off: 1,
+                                ..insn
+                            }),
+                            // if cond goto +1 (to the gotol); goto +1 (past it)
+                            None => {
+                                program.insns.push(Insn { off: 1, ..insn });
+                                program.insns.push(Insn::new(BPF_JMP | BPF_JA, 0, 0, 1, 0));
+                            }
+                        }
+                    }
+                    program
+                        .insns
+                        .push(Insn::new(BPF_JMP32 | BPF_JA, 0, 0, 0, delta));
+                }
                 Item::Jump { mut insn, target } => {
                     let to = positions[target.0 as usize].ok_or(AsmError::UnboundLabel)?;
                     let delta = to as i64 - here as i64 - 1;
@@ -352,6 +401,33 @@ impl Asm {
         }
         Ok(program)
     }
+}
+
+/// Slots a widened jump takes: `gotol` alone, or an inverted condition and `gotol`, or (for
+/// `jset`, which has no inverse) the condition, a skip and `gotol`.
+fn wide_width(insn: Insn) -> usize {
+    match insn.code & 0xf0 {
+        BPF_JA => 1,
+        op if invert(op).is_some() => 2,
+        _ => 3,
+    }
+}
+
+/// The opposite condition of a conditional jump operation.
+fn invert(op: u8) -> Option<u8> {
+    Some(match op {
+        BPF_JEQ => BPF_JNE,
+        BPF_JNE => BPF_JEQ,
+        BPF_JGT => BPF_JLE,
+        BPF_JLE => BPF_JGT,
+        BPF_JGE => BPF_JLT,
+        BPF_JLT => BPF_JGE,
+        BPF_JSGT => BPF_JSLE,
+        BPF_JSLE => BPF_JSGT,
+        BPF_JSGE => BPF_JSLT,
+        BPF_JSLT => BPF_JSGE,
+        _ => return None,
+    })
 }
 
 fn size_bits(size: u32) -> u8 {
@@ -405,6 +481,27 @@ mod tests {
         let insns = program.relocated(|map| 100 + map as i32);
         assert_eq!(insns[0].imm, 103);
         assert_eq!(insns[0].src, BPF_PSEUDO_MAP_FD);
+    }
+
+    #[test]
+    fn far_jumps_are_widened_to_gotol() {
+        let mut asm = Asm::new();
+        let far = asm.label();
+        asm.mov_imm(Reg::R0, 0);
+        asm.jump_imm(BPF_JEQ, Reg::R0, 0, far);
+        for _ in 0..40_000 {
+            asm.mov_imm(Reg::R1, 1);
+        }
+        asm.bind(far);
+        asm.exit();
+        let program = asm.finish().unwrap();
+        // mov, jne +1, gotol, 40000 movs, exit
+        assert_eq!(program.insns.len(), 40_004);
+        assert_eq!(program.insns[1].code, BPF_JMP | BPF_JNE | BPF_K);
+        assert_eq!(program.insns[1].off, 1);
+        assert_eq!(program.insns[2].code, BPF_JMP32 | BPF_JA);
+        assert_eq!(program.insns[2].imm, 40_000);
+        assert_eq!(program.origins.len(), program.insns.len());
     }
 
     #[test]

@@ -109,6 +109,7 @@ pub fn format_insn(insn: Insn, next: Option<Insn>) -> String {
             }
         }
         BPF_JMP | BPF_JMP32 => match op {
+            BPF_JA if class == BPF_JMP32 => format!("gotol pc{:+}", insn.imm),
             BPF_JA => format!("goto pc{}", offset(insn.off)),
             BPF_CALL => match helper::name(insn.imm) {
                 Some(name) => format!("call bpf_{name}#{}", insn.imm),

@@ -108,7 +108,10 @@ impl Program {
             Err(first)
                 if matches!(
                     first.raw_os_error(),
-                    Some(libc::EACCES) | Some(libc::EINVAL) | Some(libc::E2BIG)
+                    Some(libc::EACCES)
+                        | Some(libc::EINVAL)
+                        | Some(libc::E2BIG)
+                        | Some(libc::EFAULT)
                 ) =>
             {
                 let mut size = 1 << 20;

@@ -24,7 +24,7 @@ pub mod signal;
 pub const READY: &str = "__BPFTRACE_NOTIFY_PROBES_ATTACHED";
 
 /// How long a tracer may take to compile, load and attach before the test fails.
-pub const ATTACH_TIMEOUT: Duration = Duration::from_secs(60);
+pub const ATTACH_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// How long a tracer may take to finish after it was told to stop (or after its own `exit()`).
 pub const EXIT_TIMEOUT: Duration = Duration::from_secs(30);
@@ -271,6 +271,26 @@ impl Tracer {
         self.finish(EXIT_TIMEOUT)
     }
 
+    /// Sends SIGINT and waits up to `timeout`, repeating SIGINT every few seconds. For the
+    /// reference bpftrace, whose detach can stall for many seconds behind other tracers'
+    /// tracepoint (un)registrations on a busy machine; scry itself gets no such leniency.
+    pub fn interrupt_patiently(mut self, timeout: Duration) -> Run {
+        let deadline = Instant::now() + timeout;
+        loop {
+            send_signal(self.pid(), "INT");
+            let pause = Instant::now() + Duration::from_secs(5);
+            while Instant::now() < pause.min(deadline) {
+                if self.child.try_wait().expect("try_wait").is_some() {
+                    return self.finish(EXIT_TIMEOUT);
+                }
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            if Instant::now() >= deadline {
+                return self.finish(Duration::ZERO);
+            }
+        }
+    }
+
     /// Waits (up to `timeout`) for the tracer to exit by itself and collects the output.
     pub fn finish(mut self, timeout: Duration) -> Run {
         let status = wait_deadline(&mut self.child, timeout, &self.what);
@@ -303,6 +323,11 @@ impl Drop for Tracer {
 
 /// Runs `program args…` to completion (it must exit by itself) and returns its output.
 pub fn run(program: &str, args: &[&str], envs: &[(&str, &str)]) -> Run {
+    run_within(program, args, envs, EXIT_TIMEOUT)
+}
+
+/// [`run`] with a deadline of `timeout` instead of [`EXIT_TIMEOUT`].
+pub fn run_within(program: &str, args: &[&str], envs: &[(&str, &str)], timeout: Duration) -> Run {
     let mut cmd = Command::new(program);
     cmd.args(args)
         .env_remove(READY)
@@ -316,7 +341,7 @@ pub fn run(program: &str, args: &[&str], envs: &[(&str, &str)]) -> Run {
     let mut child = cmd.spawn().unwrap_or_else(|e| panic!("spawn {what}: {e}"));
     let stdout = collect(child.stdout.take().expect("stdout"));
     let stderr = collect(child.stderr.take().expect("stderr"));
-    let status = wait_deadline(&mut child, EXIT_TIMEOUT, &what);
+    let status = wait_deadline(&mut child, timeout, &what);
     Run {
         status,
         stdout: stdout.join().expect("stdout thread"),

@@ -564,7 +564,40 @@ impl Builder<'_, '_> {
             self.store(lhs, a, &a_ty)?;
             let b = self.scratch(b_size);
             self.store(rhs, b, &b_ty)?;
-            for i in 0..n {
+            // Eight bytes at a time: the strings are equal up to their first NUL. With
+            // z = (v - 0x01..01) & !v & 0x80..80, the lowest set bit of z marks v's first zero
+            // byte, and z ^ (z - 1) masks the bytes up to and including it. One or two
+            // branches per word instead of two per byte keeps the verifier's work small.
+            const ONES: u64 = 0x0101_0101_0101_0101;
+            let words = n / 8;
+            if words > 0 {
+                self.asm.load_const(Reg::R9, ONES);
+            }
+            for w in 0..words {
+                let next = self.asm.label();
+                let at = 8 * w;
+                self.asm.load(8, Reg::R1, SCRATCH, (a + at) as i16);
+                self.asm.load(8, Reg::R2, SCRATCH, (b + at) as i16);
+                self.asm.alu(BPF_XOR, Reg::R2, Reg::R1);
+                self.asm.mov(Reg::R3, Reg::R1);
+                self.asm.alu(BPF_SUB, Reg::R3, Reg::R9);
+                self.asm.alu_imm(BPF_XOR, Reg::R1, -1);
+                self.asm.alu(BPF_AND, Reg::R3, Reg::R1);
+                self.asm.mov(Reg::R4, Reg::R9);
+                self.asm.alu_imm(BPF_LSH, Reg::R4, 7);
+                self.asm.alu(BPF_AND, Reg::R3, Reg::R4);
+                self.asm.jump_imm(BPF_JEQ, Reg::R3, 0, next);
+                // A NUL in this word: compare up to it, and stop.
+                self.asm.mov(Reg::R4, Reg::R3);
+                self.asm.alu_imm(BPF_SUB, Reg::R4, 1);
+                self.asm.alu(BPF_XOR, Reg::R4, Reg::R3);
+                self.asm.alu(BPF_AND, Reg::R2, Reg::R4);
+                self.asm.jump_imm(BPF_JEQ, Reg::R2, 0, same);
+                self.asm.goto(differ);
+                self.asm.bind(next);
+                self.asm.jump_imm(BPF_JNE, Reg::R2, 0, differ);
+            }
+            for i in 8 * words..n {
                 self.asm.load(1, Reg::R1, SCRATCH, (a + i) as i16);
                 self.asm.load(1, Reg::R2, SCRATCH, (b + i) as i16);
                 self.asm.jump_reg(BPF_JNE, Reg::R1, Reg::R2, differ);
