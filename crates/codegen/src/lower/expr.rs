@@ -639,10 +639,8 @@ impl Builder<'_, '_> {
                 let VarLoc::Scratch(from) = self.var_loc(name, expr.span)? else {
                     return Err(Diagnostic::error(expr.span, "number used as a string"));
                 };
-                let n = src_ty.storage_size().min(size);
                 self.zero_scratch(offset, size);
-                self.scratch_ptr(Reg::R3, from);
-                self.copy_to_scratch(offset, n, Reg::R3);
+                self.convert_copy(from, &src_ty, offset, dst_ty);
             }
             ExprKind::Ident(name) if name == "comm" => {
                 self.zero_scratch(offset, size);
@@ -744,6 +742,31 @@ impl Builder<'_, '_> {
             }
         }
         Ok(())
+    }
+
+    /// Copies a value of type `src_ty` at scratch `from` into a zeroed destination of type
+    /// `dst_ty` at `to`: element by element for tuples (a wider string element moves the
+    /// elements after it), truncating strings with a NUL kept at the end.
+    pub(crate) fn convert_copy(&mut self, from: u32, src_ty: &Type, to: u32, dst_ty: &Type) {
+        match (src_ty, dst_ty) {
+            (Type::Tuple(src), Type::Tuple(dst)) if src != dst && src.len() == dst.len() => {
+                let src_offsets = Type::tuple_offsets(src);
+                let dst_offsets = Type::tuple_offsets(dst);
+                for i in 0..src.len() {
+                    self.convert_copy(from + src_offsets[i], &src[i], to + dst_offsets[i], &dst[i]);
+                }
+            }
+            (Type::Str(a), Type::Str(b)) if a > b => {
+                // Truncated: keep the last byte as the NUL of the zeroed destination.
+                self.scratch_ptr(Reg::R3, from);
+                self.copy_to_scratch(to, b - 1, Reg::R3);
+            }
+            _ => {
+                let n = src_ty.storage_size().min(dst_ty.storage_size());
+                self.scratch_ptr(Reg::R3, from);
+                self.copy_to_scratch(to, n, Reg::R3);
+            }
+        }
     }
 
     /// Writes constant bytes (length a multiple of 1) at scratch `offset`.

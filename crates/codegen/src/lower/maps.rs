@@ -112,6 +112,7 @@ impl Builder<'_, '_> {
     ) -> Result<()> {
         let index = self.map_index(name, span)?;
         let value_size = self.shared.layouts[index].value_size;
+        let value_ty = self.shared.layouts[index].info.value.read_type();
         let size = dst_ty.storage_size();
         let key = self.map_key(index, keys, span)?;
         self.zero_scratch(offset, size);
@@ -119,7 +120,14 @@ impl Builder<'_, '_> {
         let missing = self.asm.label();
         self.asm.jump_imm(BPF_JEQ, Reg::R0, 0, missing);
         self.asm.mov(Reg::R3, Reg::R0);
-        self.copy_to_scratch(offset, size.min(value_size), Reg::R3);
+        if &value_ty == dst_ty || !matches!(value_ty, Type::Tuple(_) | Type::Str(_)) {
+            self.copy_to_scratch(offset, size.min(value_size), Reg::R3);
+        } else {
+            // Another layout: copy the value aside, then convert.
+            let temp = self.scratch(value_size);
+            self.copy_to_scratch(temp, value_size, Reg::R3);
+            self.convert_copy(temp, &value_ty, offset, dst_ty);
+        }
         self.asm.bind(missing);
         Ok(())
     }
