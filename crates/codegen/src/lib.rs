@@ -74,8 +74,10 @@ pub mod config {
     pub const START_NS: u32 = 0;
     /// The `-c` child's pid, for `cpid`.
     pub const CPID: u32 = 8;
+    /// The number of possible CPUs, for reading per-CPU maps in the kernel.
+    pub const NCPUS: u32 = 16;
     /// Size of the config value.
-    pub const SIZE: u32 = 16;
+    pub const SIZE: u32 = 24;
 }
 
 /// How a program is attached.

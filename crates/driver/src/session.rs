@@ -466,6 +466,8 @@ pub fn run(
     let mut config = vec![0u8; scry_codegen::config::SIZE as usize];
     let start_ns = sys::clock_ns(libc::CLOCK_BOOTTIME) as u64;
     config[scry_codegen::config::START_NS as usize..][..8].copy_from_slice(&start_ns.to_ne_bytes());
+    config[scry_codegen::config::NCPUS as usize..][..8]
+        .copy_from_slice(&(n_cpus as u64).to_ne_bytes());
     config_map.update(&0u32.to_ne_bytes(), &config)?;
 
     let mut programs = Vec::with_capacity(compiled.programs.len());

@@ -29,6 +29,7 @@ pub const GET_CURRENT_TASK_BTF: i32 = 158;
 pub const GET_FUNC_IP: i32 = 173;
 pub const GET_ATTACH_COOKIE: i32 = 174;
 pub const LOOP: i32 = 181;
+pub const MAP_LOOKUP_PERCPU_ELEM: i32 = 195;
 
 /// The helper's name as the kernel spells it (`bpf_map_lookup_elem`), for listings.
 pub fn name(id: i32) -> Option<&'static str> {
@@ -62,6 +63,7 @@ pub fn name(id: i32) -> Option<&'static str> {
         GET_FUNC_IP => "get_func_ip",
         GET_ATTACH_COOKIE => "get_attach_cookie",
         LOOP => "loop",
+        MAP_LOOKUP_PERCPU_ELEM => "map_lookup_percpu_elem",
         _ => return None,
     })
 }

@@ -10,7 +10,7 @@
 
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::{Child, ChildStdout, Command, ExitStatus, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
@@ -199,6 +199,8 @@ fn wait_deadline(child: &mut Child, timeout: Duration, what: &str) -> ExitStatus
 /// A running tracer whose probes are attached.
 pub struct Tracer {
     child: Child,
+    /// The stdout pipe while nobody reads it (see [`Tracer::start_unread`]).
+    unread_stdout: Option<ChildStdout>,
     stdout: Option<JoinHandle<String>>,
     stderr: Arc<Mutex<String>>,
     stderr_thread: Option<JoinHandle<()>>,
@@ -209,6 +211,14 @@ impl Tracer {
     /// Starts `program args…` with the readiness variable set and waits until it reports
     /// that its probes are attached. Panics with the output when it exits first.
     pub fn start(program: &str, args: &[&str], envs: &[(&str, &str)]) -> Self {
+        let mut tracer = Self::start_unread(program, args, envs);
+        tracer.read_stdout();
+        tracer
+    }
+
+    /// Like [`Tracer::start`], but nothing reads the tracer's stdout until
+    /// [`Tracer::read_stdout`] (or the end of the run): once the pipe is full, its writes block.
+    pub fn start_unread(program: &str, args: &[&str], envs: &[(&str, &str)]) -> Self {
         let mut cmd = Command::new(program);
         cmd.args(args)
             .env(READY, "1")
@@ -220,7 +230,7 @@ impl Tracer {
         }
         let what = format!("{program} {args:?}");
         let mut child = cmd.spawn().unwrap_or_else(|e| panic!("spawn {what}: {e}"));
-        let stdout = collect(child.stdout.take().expect("stdout"));
+        let unread_stdout = child.stdout.take();
         let stderr_pipe = child.stderr.take().expect("stderr");
         let stderr = Arc::new(Mutex::new(String::new()));
         let (ready_tx, ready_rx) = mpsc::channel();
@@ -238,7 +248,8 @@ impl Tracer {
         });
         let mut tracer = Self {
             child,
-            stdout: Some(stdout),
+            unread_stdout,
+            stdout: None,
             stderr,
             stderr_thread: Some(stderr_thread),
             what,
@@ -258,6 +269,13 @@ impl Tracer {
 
     pub fn pid(&self) -> u32 {
         self.child.id()
+    }
+
+    /// Starts collecting stdout (a no-op when already collecting).
+    pub fn read_stdout(&mut self) {
+        if let Some(pipe) = self.unread_stdout.take() {
+            self.stdout = Some(collect(pipe));
+        }
     }
 
     /// Sends SIGINT (Ctrl-C) and collects the output.
@@ -293,6 +311,7 @@ impl Tracer {
 
     /// Waits (up to `timeout`) for the tracer to exit by itself and collects the output.
     pub fn finish(mut self, timeout: Duration) -> Run {
+        self.read_stdout();
         let status = wait_deadline(&mut self.child, timeout, &self.what);
         let stdout = self
             .stdout
@@ -314,7 +333,7 @@ impl Tracer {
 impl Drop for Tracer {
     fn drop(&mut self) {
         // A panicking test must not leave a tracer running.
-        if self.stdout.is_some() {
+        if self.stdout.is_some() || self.unread_stdout.is_some() {
             let _ = self.child.kill();
             let _ = self.child.wait();
         }
