@@ -52,6 +52,12 @@ struct Args {
     /// Compile and load, but do not attach or run.
     #[arg(long)]
     dry_run: bool,
+    /// At exit, write maps keyed by kstack/ustack (and comm, pid) as an SVG flame graph.
+    #[arg(long, value_name = "FILE.svg")]
+    flamegraph: Option<std::path::PathBuf>,
+    /// At exit, write maps keyed by kstack/ustack as folded stacks (for flamegraph.pl, inferno).
+    #[arg(long, value_name = "FILE")]
+    folded: Option<std::path::PathBuf>,
     /// The script file (unless -e is given), then positional parameters $1, $2, ...
     #[arg(
         value_name = "FILE|ARGS",
@@ -66,6 +72,7 @@ const EXAMPLES: &str = "Examples:
   scry -e 'tracepoint:raw_syscalls:sys_enter { @[comm] = count(); }'
   scry -lv 'tracepoint:syscalls:sys_enter_open*'
   scry script.bt 42
+    scry --flamegraph cpu.svg -e 'profile:hz:99 { @[kstack, ustack, comm] = count(); } interval:s:5 { exit(); }'
   scry filter -d 'tcp port 80'";
 
 fn env_u32(names: &[&str]) -> Option<u32> {
@@ -184,6 +191,8 @@ fn run(args: Args) -> Result<u8> {
         verbose: args.verbose,
         notify: std::env::var_os("__BPFTRACE_NOTIFY_PROBES_ATTACHED").is_some(),
         dry_run: args.dry_run,
+        flamegraph: args.flamegraph.clone(),
+        folded: args.folded.clone(),
     };
     let out: Box<dyn Write> = match &args.output {
         Some(path) => Box::new(io::BufWriter::new(

@@ -9,6 +9,7 @@
 
 pub mod compile;
 pub mod decode;
+pub mod flamegraph;
 pub mod kernel;
 pub mod listing;
 pub mod session;

@@ -34,6 +34,10 @@ pub struct RunOptions {
     pub notify: bool,
     /// Load the programs, then stop without attaching.
     pub dry_run: bool,
+    /// Write an SVG flame graph of the stack-keyed maps here at exit.
+    pub flamegraph: Option<std::path::PathBuf>,
+    /// Write the stack-keyed maps as folded stacks here at exit.
+    pub folded: Option<std::path::PathBuf>,
 }
 
 /// Why a run failed.
@@ -615,6 +619,9 @@ pub fn run(
     {
         return Err(err.into());
     }
+    if options.flamegraph.is_some() || options.folded.is_some() {
+        write_flamegraph(&dumps, options)?;
+    }
     if let Some(mut child) = child
         && !child.has_exited()
     {
@@ -627,4 +634,21 @@ pub fn run(
         Flow::Exit(code) => code,
         Flow::Continue => 0,
     })
+}
+
+/// Writes the folded stacks and the flame graph the options ask for.
+fn write_flamegraph(dumps: &[scry_output::MapDump], options: &RunOptions) -> Result<(), RunError> {
+    let Some(folded) = crate::flamegraph::folded(dumps) else {
+        eprintln!("WARNING: no map is keyed by kstack or ustack: no flame graph written");
+        return Ok(());
+    };
+    if let Some(path) = &options.folded {
+        std::fs::write(path, &folded)?;
+    }
+    if let Some(path) = &options.flamegraph {
+        let svg = crate::flamegraph::svg(&folded, "scry")
+            .map_err(|e| RunError::Attach(format!("ERROR: flame graph: {e}")))?;
+        std::fs::write(path, svg)?;
+    }
+    Ok(())
 }

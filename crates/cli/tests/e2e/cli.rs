@@ -536,3 +536,24 @@ fn shebang_script_runs_directly() {
     run.assert_success();
     assert_eq!(run.stdout.lines().next(), Some("hello world"), "{run:?}");
 }
+
+#[test]
+fn type_error_in_script_file_names_file_line_and_columns() {
+    let dir = TempDir::new();
+    let script = dir.path().join("bad.bt");
+    std::fs::write(&script, "BEGIN {\n  @x = 1;\n  @x = \"str\";\n}\n").expect("write script");
+    let script = script.to_str().expect("utf-8");
+    let run = run_scry(&[script]);
+    assert_eq!(run.code(), 1, "{run:?}");
+    // As bpftrace: FILE:LINE:COL-COL: ERROR: message, the source line, an underline.
+    let expected = format!("{script}:3:3-5: ERROR: Type mismatch for @x: ");
+    let mut lines = run.stderr.lines();
+    assert!(
+        lines.next().is_some_and(|l| l.starts_with(&expected)),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(lines.next(), Some("  @x = \"str\";"), "{}", run.stderr);
+    assert_eq!(lines.next(), Some("  ~~"), "{}", run.stderr);
+    assert!(run.stdout.is_empty(), "{run:?}");
+}
