@@ -426,3 +426,31 @@ fn live_read_sum_and_hist() {
         read_file_as(&dir, &name);
     });
 }
+
+#[test]
+fn live_kernel_stack_keys() {
+    let dir = TempDir::new();
+    let name = unique("k");
+    let program = format!(
+        r#"tracepoint:syscalls:sys_enter_openat /comm == "{name}"/ {{ @[kstack] = count(); }}"#
+    );
+    assert_same_live("live_kernel_stack_keys", &["-e", &program], || {
+        let touch = dir.named_program(&name, "/usr/bin/touch");
+        let file = dir.path().join("file");
+        assert!(trigger(&touch, &[file.to_str().expect("utf-8")]).success());
+    });
+}
+
+#[test]
+fn live_execve_join_argv() {
+    let dir = TempDir::new();
+    let prog = dir.named_program(&unique("e"), "/bin/true");
+    let path = prog.to_str().expect("utf-8");
+    let program = format!(
+        r#"tracepoint:syscalls:sys_enter_execve /str(args->filename) == "{path}"/ {{
+             join(args->argv); join(args->argv, ","); printf("%s\n", str(args->filename)); }}"#
+    );
+    assert_same_live("live_execve_join_argv", &["-e", &program], || {
+        assert!(trigger(&prog, &["a", "b c", "d"]).success());
+    });
+}

@@ -104,6 +104,8 @@ pub(crate) struct Builder<'s, 'a> {
     pub join_size: u32,
     /// `arg0..`/`retval` come from `pt_regs` (uprobes).
     pub regs_args: bool,
+    /// For a USDT site: where its arguments are.
+    pub usdt_args: Option<Vec<scry_sema::UsdtArg>>,
 }
 
 pub(crate) const CTX: Reg = Reg::R6;
@@ -133,6 +135,7 @@ impl<'s, 'a> Builder<'s, 'a> {
             raw_args: false,
             join_size: 256,
             regs_args: false,
+            usdt_args: None,
         }
     }
 
@@ -450,6 +453,8 @@ fn groups(
     for target in targets {
         let kind = match target {
             Target::Uprobe { .. } => continue,
+            // Each USDT site has its own argument locations: a program each.
+            Target::Usdt(_) => ProgKind::Uprobe,
             Target::Begin => ProgKind::Begin,
             Target::End => ProgKind::End,
             Target::Tracepoint(_) => continue,
@@ -516,6 +521,9 @@ pub(crate) fn compile(
             builder.args_target = args_target;
             builder.raw_args = kind == ProgKind::RawTracepoint;
             builder.regs_args = kind == ProgKind::Uprobe;
+            if let Some(Target::Usdt(probe)) = targets.first() {
+                builder.usdt_args = Some(probe.args.clone());
+            }
             let ids: Vec<u64> = targets
                 .iter()
                 .map(|t| builder.shared.probe_name(t.probe_name()))
@@ -690,6 +698,7 @@ fn program_name(targets: &[Target]) -> String {
         Some(Target::Software { .. }) => "software".into(),
         Some(Target::RawTracepoint { name }) => name.clone(),
         Some(Target::Uprobe { symbol, .. }) if targets.len() == 1 => symbol.clone(),
+        Some(Target::Usdt(probe)) => probe.name.clone(),
         Some(Target::Uprobe { .. }) => "uprobe_multi".into(),
         None => "probe".into(),
     }

@@ -138,6 +138,17 @@ impl KernelInfo for LiveKernel {
         crate::uprobe::symbols(&path, pattern)
     }
 
+    fn usdt_probes(
+        &self,
+        target: &str,
+        provider: &str,
+        name: &str,
+        pid: Option<u32>,
+    ) -> Result<Vec<scry_sema::UsdtProbe>, String> {
+        let path = crate::uprobe::resolve(target, pid)?;
+        crate::usdt::probes(&path, provider, name)
+    }
+
     fn has_kprobes(&self) -> bool {
         std::path::Path::new("/sys/bus/event_source/devices/kprobe").exists()
             || self

@@ -14,6 +14,7 @@ pub mod kernel;
 pub mod listing;
 pub mod session;
 pub mod uprobe;
+pub mod usdt;
 pub mod verifier;
 
 pub use compile::{CompileError, CompileOptions, Output, compile};

@@ -257,6 +257,26 @@ fn attach_program(
                         .map_err(attach_error)?,
                 );
             }
+            Target::Usdt(probe) => {
+                let cookie = decoder
+                    .compiled
+                    .probe_names
+                    .iter()
+                    .position(|n| *n == what)
+                    .unwrap_or(0) as u64;
+                let attachment = attach::uprobe_with_semaphore(
+                    program,
+                    &probe.path,
+                    probe.offset,
+                    probe.semaphore,
+                    false,
+                    None,
+                    cookie,
+                    &what,
+                )
+                .map_err(attach_error)?;
+                attachments.push(attachment);
+            }
             Target::RawTracepoint { name } => {
                 attachments.push(attach::raw_tracepoint(program, name).map_err(attach_error)?);
             }

@@ -180,6 +180,22 @@ pub fn uprobe(
     cookie: u64,
     what: &str,
 ) -> Result<Attachment, AttachError> {
+    uprobe_with_semaphore(program, path, offset, 0, retprobe, pid, cookie, what)
+}
+
+/// A uprobe (for USDT) whose semaphore at file offset `semaphore` the kernel increments
+/// while it is attached (the `ref_ctr_offset` of the uprobe PMU, in bits 32-63 of `config`).
+#[allow(clippy::too_many_arguments)]
+pub fn uprobe_with_semaphore(
+    program: &Program,
+    path: &str,
+    offset: u64,
+    semaphore: u64,
+    retprobe: bool,
+    pid: Option<u32>,
+    cookie: u64,
+    what: &str,
+) -> Result<Attachment, AttachError> {
     let (pmu_type, retbit) = uprobe_pmu().map_err(io_error(format!("{what}: no uprobe PMU")))?;
     let cpath = std::ffi::CString::new(path).map_err(|_| AttachError::Io {
         what: what.to_string(),
@@ -187,7 +203,7 @@ pub fn uprobe(
     })?;
     let attr = PerfEventAttr {
         type_: pmu_type,
-        config: if retprobe { 1 << retbit } else { 0 },
+        config: (if retprobe { 1 << retbit } else { 0 }) | (semaphore << 32),
         config1: cpath.as_ptr() as u64,
         config2: offset,
         sample_period_or_freq: 1,

@@ -37,6 +37,8 @@ pub enum Target {
     RawTracepoint {
         name: String,
     },
+    /// `usdt:` at one probe site.
+    Usdt(crate::kernel::UsdtProbe),
     /// `uprobe:`/`uretprobe:` at a file offset of a binary.
     Uprobe {
         path: String,
@@ -57,6 +59,7 @@ impl Target {
             Target::Profile { text, .. } => format!("profile:{text}"),
             Target::Software { text, .. } => format!("software:{text}"),
             Target::RawTracepoint { name } => format!("rawtracepoint:{name}"),
+            Target::Usdt(p) => format!("usdt:{}:{}:{}", p.path, p.provider, p.name),
             Target::Uprobe {
                 path, symbol, ret, ..
             } => {
@@ -99,7 +102,7 @@ impl ProbeInfo {
         self.targets.iter().any(|t| {
             matches!(
                 t,
-                Target::RawTracepoint { .. } | Target::Uprobe { ret: false, .. }
+                Target::RawTracepoint { .. } | Target::Uprobe { ret: false, .. } | Target::Usdt(_)
             )
         })
     }
@@ -377,6 +380,29 @@ fn expand_point(
             }
             vec![Target::RawTracepoint { name: name.clone() }]
         }
+        "usdt" => {
+            let (file, provider, name) = match parts.as_slice() {
+                [file, provider, name] => (file.clone(), provider.clone(), name.clone()),
+                [file, name] => (file.clone(), "*".to_string(), name.clone()),
+                _ => {
+                    let message = format!(
+                        "Invalid usdt probe: {} (expected usdt:PATH:[PROVIDER:]NAME)",
+                        point.raw
+                    );
+                    return bad(diagnostics, message);
+                }
+            };
+            match kernel.usdt_probes(&file, &provider, &name, options.pid) {
+                Ok(found) if found.is_empty() => bad(
+                    diagnostics,
+                    format!(
+                        "No probes to attach: no USDT probe matches {provider}:{name} in {file}"
+                    ),
+                ),
+                Ok(found) => found.into_iter().map(Target::Usdt).collect(),
+                Err(err) => bad(diagnostics, format!("{}: {err}", point.raw)),
+            }
+        }
         "uprobe" | "uretprobe" => {
             let ret = point.provider == "uretprobe";
             let (file, function) = match parts.as_slice() {
@@ -449,7 +475,7 @@ fn expand_point(
         other => bad(
             diagnostics,
             format!(
-                "{other} probes are not supported by scry yet (supported here: BEGIN, END, tracepoint, rawtracepoint, uprobe, uretprobe, interval, profile, software)"
+                "{other} probes are not supported by scry yet (supported here: BEGIN, END, tracepoint, rawtracepoint, uprobe, uretprobe, usdt, interval, profile, software)"
             ),
         ),
     }

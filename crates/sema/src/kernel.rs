@@ -45,6 +45,39 @@ pub enum FieldKind {
     Other,
 }
 
+/// A USDT probe site (from a `.note.stapsdt` note).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UsdtProbe {
+    pub path: String,
+    pub provider: String,
+    pub name: String,
+    /// File offset of the probe's nop.
+    pub offset: u64,
+    /// File offset of the semaphore (0: none); the kernel increments it while attached.
+    pub semaphore: u64,
+    pub args: Vec<UsdtArg>,
+}
+
+/// One argument of a USDT probe (`-4@%ebx`, `8@-16(%rbp)`, `-8@$-7`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UsdtArg {
+    /// Size in bytes.
+    pub size: u8,
+    pub signed: bool,
+    pub location: UsdtLocation,
+}
+
+/// Where a USDT argument is.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum UsdtLocation {
+    /// A register, by its 64-bit name (`rbx`).
+    Register(String),
+    /// Memory at a register plus an offset.
+    Memory { base: String, offset: i64 },
+    /// A constant.
+    Constant(i64),
+}
+
 /// A function found for a uprobe.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct UprobeSymbol {
@@ -75,6 +108,17 @@ pub trait KernelInfo {
     ) -> Result<Vec<UprobeSymbol>, String> {
         let _ = (target, pattern, pid);
         Err("uprobes need a live system".into())
+    }
+    /// USDT probes of a binary (`target` as for uprobes) matching provider and name patterns.
+    fn usdt_probes(
+        &self,
+        target: &str,
+        provider: &str,
+        name: &str,
+        pid: Option<u32>,
+    ) -> Result<Vec<UsdtProbe>, String> {
+        let _ = (target, provider, name, pid);
+        Err("USDT probes need a live system".into())
     }
     /// The kernel's BTF (`/sys/kernel/btf/vmlinux`), when there is one.
     fn btf(&self) -> Option<&scry_btf::Btf> {

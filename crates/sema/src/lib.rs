@@ -18,7 +18,9 @@ pub mod types;
 
 pub use expand_probes::{ProbeInfo, ProbeKind, Target};
 pub use infer_types::{MapInfo, MapValue, Typed};
-pub use kernel::{Field, FieldKind, KernelInfo, TracepointFormat, UprobeSymbol};
+pub use kernel::{
+    Field, FieldKind, KernelInfo, TracepointFormat, UprobeSymbol, UsdtArg, UsdtLocation, UsdtProbe,
+};
 pub use types::Type;
 
 use scry_diagnostics::Diagnostics;

@@ -14,6 +14,30 @@ const PT_REGS_ARGS: [i16; 6] = [112, 104, 96, 88, 72, 64];
 /// x86_64 `struct pt_regs` offset of ax (the return value).
 const PT_REGS_AX: i16 = 80;
 
+/// x86_64 `struct pt_regs` offset of a 64-bit register.
+fn pt_regs_offset(register: &str) -> Option<i16> {
+    Some(match register {
+        "r15" => 0,
+        "r14" => 8,
+        "r13" => 16,
+        "r12" => 24,
+        "rbp" => 32,
+        "rbx" => 40,
+        "r11" => 48,
+        "r10" => 56,
+        "r9" => 64,
+        "r8" => 72,
+        "rax" => 80,
+        "rcx" => 88,
+        "rdx" => 96,
+        "rsi" => 104,
+        "rdi" => 112,
+        "rip" => 128,
+        "rsp" => 152,
+        _ => return None,
+    })
+}
+
 fn unsupported(span: Span, what: impl Into<String>) -> Diagnostic {
     Diagnostic::error(
         span,
@@ -338,6 +362,45 @@ impl Builder<'_, '_> {
         }
     }
 
+    /// r0 = USDT argument `n` of this program's probe site.
+    fn usdt_arg(&mut self, n: usize, span: Span) -> Result<()> {
+        let args = self.usdt_args.clone().unwrap_or_default();
+        let Some(arg) = args.get(n) else {
+            return Err(Diagnostic::error(
+                span,
+                format!(
+                    "this USDT probe has {} arguments: arg{n} does not exist",
+                    args.len()
+                ),
+            ));
+        };
+        let register = |name: &str| {
+            pt_regs_offset(name).ok_or_else(|| {
+                Diagnostic::error(span, format!("USDT register {name} is not supported"))
+            })
+        };
+        let ty = Type::Int {
+            bytes: arg.size,
+            signed: arg.signed,
+        };
+        match &arg.location {
+            scry_sema::UsdtLocation::Constant(value) => self.asm.load_const(Reg::R0, *value as u64),
+            scry_sema::UsdtLocation::Register(name) => {
+                let offset = register(name)?;
+                self.asm.load(8, Reg::R0, CTX, offset);
+                self.convert(&ty);
+            }
+            scry_sema::UsdtLocation::Memory { base, offset } => {
+                let at = register(base)?;
+                self.asm.load(8, Reg::R0, CTX, at);
+                self.asm.load_const(Reg::R1, *offset as u64);
+                self.asm.alu(BPF_ADD, Reg::R0, Reg::R1);
+                self.read_scalar_at_r0(&ty, true, span)?;
+            }
+        }
+        Ok(())
+    }
+
     fn builtin(&mut self, name: &str, span: Span) -> Result<()> {
         match name {
             "kstack" => self.stack(false),
@@ -392,6 +455,7 @@ impl Builder<'_, '_> {
                 .strip_prefix("arg")
                 .and_then(|n| n.parse::<i16>().ok())
             {
+                Some(n) if self.usdt_args.is_some() => self.usdt_arg(n as usize, span)?,
                 Some(n) if self.raw_args => self.asm.load(8, Reg::R0, CTX, n * 8),
                 Some(n) if self.regs_args && (n as usize) < PT_REGS_ARGS.len() => {
                     self.asm.load(8, Reg::R0, CTX, PT_REGS_ARGS[n as usize])
