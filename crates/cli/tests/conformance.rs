@@ -454,3 +454,40 @@ fn live_execve_join_argv() {
         assert!(trigger(&prog, &["a", "b c", "d"]).success());
     });
 }
+
+#[test]
+fn live_char_array_and_bool_fields() {
+    let dir = TempDir::new();
+    let name = unique("x");
+    let program = format!(
+        r#"tracepoint:sched:sched_process_exit /comm == "{name}"/ {{
+             printf("%s %d %d %d\n", args->comm, args->pid == pid, args->prio, args->group_dead);
+             @[args->comm] = count(); }}"#
+    );
+    assert_same_live("live_char_array_and_bool_fields", &["-e", &program], || {
+        assert!(trigger(dir.named_program(&name, "/bin/true"), &[]).success());
+    });
+}
+
+#[test]
+fn live_signal_fields_with_char_array_predicate() {
+    let dir = TempDir::new();
+    let name = unique("s");
+    let sleeper = dir.named_program(&name, "/bin/sleep");
+    let program = format!(
+        r#"tracepoint:signal:signal_generate /args->comm == "{name}"/ {{
+             printf("%d %d %d %s %d %d\n", args->sig, args->errno, args->code, args->comm, args->group, args->result); }}"#
+    );
+    assert_same_live(
+        "live_signal_fields_with_char_array_predicate",
+        &["-e", &program],
+        || {
+            let mut child = std::process::Command::new(&sleeper)
+                .arg("30")
+                .spawn()
+                .expect("spawn sleep");
+            common::send_signal(child.id(), "TERM");
+            let _ = child.wait();
+        },
+    );
+}

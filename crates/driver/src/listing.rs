@@ -41,6 +41,36 @@ pub fn list(kernel: &LiveKernel, pattern: Option<&str>, verbose: bool) -> Result
             }
         }
     }
+        if provider == "uprobe" || provider == "usdt" {
+        // uprobe:PATH:FUNCTIONS and usdt:PATH:[PROVIDER:]NAME list what a binary offers.
+        let mut parts = rest.splitn(3, ':');
+        let target = parts.next().unwrap_or_default();
+        let first = parts.next().unwrap_or("*");
+        let second = parts.next();
+        let path = crate::uprobe::resolve(target, None)?;
+        if provider == "uprobe" {
+            for symbol in crate::uprobe::symbols(&path, first)? {
+                out.push_str(&format!("uprobe:{}:{}\n", symbol.path, symbol.symbol));
+            }
+        } else {
+            let (provider_pattern, name_pattern) = match second {
+                Some(name) => (first, name),
+                None => ("*", first),
+            };
+            for probe in crate::usdt::probes(&path, provider_pattern, name_pattern)? {
+                out.push_str(&format!("usdt:{}:{}:{}\n", probe.path, probe.provider, probe.name));
+            }
+        }
+        return Ok(out);
+    }
+    if scry_sema::expand_probes::glob(&provider, "rawtracepoint") && provider != "*" {
+        let mut names: Vec<String> = kernel.tracepoints()?.into_iter().map(|(_, e)| e).filter(|e| scry_sema::expand_probes::glob(&rest, e)).collect();
+        names.sort();
+        names.dedup();
+        for name in names {
+            out.push_str(&format!("rawtracepoint:{name}\n"));
+        }
+    }
     if scry_sema::expand_probes::glob(&provider, "software") {
         for (name, alias, _, _) in scry_sema::expand_probes::SOFTWARE_EVENTS {
             let _ = alias;
@@ -59,7 +89,9 @@ fn expand_alias(provider: &str) -> String {
     match provider {
         "t" => "tracepoint",
         "s" => "software",
-        "rt" => "rawtracepoint",
+                "rt" => "rawtracepoint",
+        "u" => "uprobe",
+        "U" => "usdt",
         other => other,
     }
     .to_string()
