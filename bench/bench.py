@@ -141,6 +141,19 @@ def linked_libraries(path):
     return [n for n in names if not n.startswith(("linux-vdso", "/lib64/ld-linux"))]
 
 
+def commit():
+    """The scry commit measured (with "+ local changes" when the work tree differs)."""
+    def git(*args):
+        p = subprocess.run(["git", *args], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                           text=True)
+        return p.stdout.strip() if p.returncode == 0 else None
+
+    head = git("rev-parse", "--short", "HEAD")
+    if head is None:
+        return "unknown commit"
+    return head + (" + local changes" if git("status", "--porcelain", "--untracked-files=no") else "")
+
+
 def ms(seconds):
     return f"{seconds * 1000:.1f} ms"
 
@@ -198,7 +211,7 @@ def main():
         "",
         f"- kernel {info['kernel']}, {info['cpus']} CPUs ({info['cpu']}), {info['memory']} RAM",
         f"- load average at the start: {info['load']}",
-        f"- scry: `{version([a.scry, '--version'])}` ({os.path.getsize(a.scry) / 1048576:.1f} MiB, "
+        f"- scry: `{version([a.scry, '--version'])}` at {commit()} ({os.path.getsize(a.scry) / 1048576:.1f} MiB, "
         f"links {', '.join(linked_libraries(a.scry))}); "
         f"bpftrace: `{version([a.bpftrace, '--version'])}` (links {len(linked_libraries(a.bpftrace))} libraries)",
         "",

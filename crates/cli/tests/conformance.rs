@@ -57,6 +57,10 @@ fn assert_same_as_bpftrace(test: &str, args: &[&str]) {
         expected.assert_success();
         let actual = run(scry(), &full, &[]);
         actual.assert_success();
+        assert!(
+            !json_records(strip_banner(&expected.stdout)).is_empty(),
+            "{test}: bpftrace printed nothing for {full:?}: {expected:?}"
+        );
         if format.is_empty() {
             assert_eq!(
                 actual.stdout,
@@ -332,6 +336,10 @@ fn assert_same_live(test: &str, args: &[&str], trigger: impl FnOnce()) {
     let actual = actual.interrupt();
     expected.assert_success();
     actual.assert_success();
+    assert!(
+        !json_records(strip_banner(&expected.stdout)).is_empty(),
+        "{test}: bpftrace printed nothing, so the trigger caught no event: {expected:?}"
+    );
     if args.contains(&"json") {
         assert_eq!(
             json_records(&actual.stdout),
@@ -486,6 +494,16 @@ fn live_signal_fields_with_char_array_predicate() {
                 .arg("30")
                 .spawn()
                 .expect("spawn sleep");
+            // Signal it only once it has exec'd, i.e. has its comm.
+            let comm_file = format!("/proc/{}/comm", child.id());
+            let deadline = std::time::Instant::now() + Duration::from_secs(10);
+            while std::fs::read_to_string(&comm_file)
+                .map(|c| c.trim_end() != name)
+                .unwrap_or(true)
+                && std::time::Instant::now() < deadline
+            {
+                std::thread::sleep(Duration::from_millis(5));
+            }
             common::send_signal(child.id(), "TERM");
             let _ = child.wait();
         },

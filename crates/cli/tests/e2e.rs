@@ -3,7 +3,9 @@
 //! unique `comm`, a uniquely named file), stops the tracer and checks what it printed.
 //!
 //! They need root; without it they skip with a message, except under `CI=true` where a skip
-//! is a failure. Programs are the seed one-liners of the project brief.
+//! is a failure. This file runs the seed one-liners of the project brief; `e2e/cli.rs` covers
+//! the command line (options, exit codes, errors), `e2e/probes.rs` probe kinds and builtins,
+//! and `e2e/leaks.rs` that no BPF object outlives scry.
 
 #[path = "e2e/cli.rs"]
 mod cli;

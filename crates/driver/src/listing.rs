@@ -41,7 +41,7 @@ pub fn list(kernel: &LiveKernel, pattern: Option<&str>, verbose: bool) -> Result
             }
         }
     }
-        if provider == "uprobe" || provider == "usdt" {
+    if provider == "uprobe" || provider == "usdt" {
         // uprobe:PATH:FUNCTIONS and usdt:PATH:[PROVIDER:]NAME list what a binary offers.
         let mut parts = rest.splitn(3, ':');
         let target = parts.next().unwrap_or_default();
@@ -58,13 +58,21 @@ pub fn list(kernel: &LiveKernel, pattern: Option<&str>, verbose: bool) -> Result
                 None => ("*", first),
             };
             for probe in crate::usdt::probes(&path, provider_pattern, name_pattern)? {
-                out.push_str(&format!("usdt:{}:{}:{}\n", probe.path, probe.provider, probe.name));
+                out.push_str(&format!(
+                    "usdt:{}:{}:{}\n",
+                    probe.path, probe.provider, probe.name
+                ));
             }
         }
         return Ok(out);
     }
     if scry_sema::expand_probes::glob(&provider, "rawtracepoint") && provider != "*" {
-        let mut names: Vec<String> = kernel.tracepoints()?.into_iter().map(|(_, e)| e).filter(|e| scry_sema::expand_probes::glob(&rest, e)).collect();
+        let mut names: Vec<String> = kernel
+            .tracepoints()?
+            .into_iter()
+            .map(|(_, e)| e)
+            .filter(|e| scry_sema::expand_probes::glob(&rest, e))
+            .collect();
         names.sort();
         names.dedup();
         for name in names {
@@ -89,7 +97,7 @@ fn expand_alias(provider: &str) -> String {
     match provider {
         "t" => "tracepoint",
         "s" => "software",
-                "rt" => "rawtracepoint",
+        "rt" => "rawtracepoint",
         "u" => "uprobe",
         "U" => "usdt",
         other => other,

@@ -601,6 +601,16 @@ pub fn run(
         ring.wait(100)?;
         flow = handler.drain(ring);
         handler.check_full_maps();
+        // The -c command was snapshotted before its exec: refresh it while it runs, so that
+        // its stacks still symbolize after it exits.
+        if let (true, Some(child)) = (compiled.uses_user_stacks, child.as_ref()) {
+            let _ = handler
+                .decoder
+                .symbolizer
+                .borrow_mut()
+                .processes()
+                .refresh(child.pid);
+        }
         if compiled.uses_user_stacks && last_snapshot.elapsed() >= std::time::Duration::from_secs(1)
         {
             handler
