@@ -106,6 +106,12 @@ impl ProbeInfo {
             )
         })
     }
+    /// True when any target is a raw tracepoint (so `args.name` reads BTF-typed arguments).
+    pub fn has_raw_tracepoints(&self) -> bool {
+        self.targets
+            .iter()
+            .any(|t| matches!(t, Target::RawTracepoint { .. }))
+    }
     /// True when any target is a uretprobe (so `retval` is meaningful).
     pub fn has_retval(&self) -> bool {
         self.targets

@@ -109,6 +109,8 @@ pub struct Typed {
     pub member_offsets: HashMap<u32, u32>,
     /// Values of `sizeof()` and `offsetof()`, by expression id.
     pub constants: HashMap<u32, u64>,
+    /// Raw tracepoint arguments read by name (`args.prev`): the argument's index.
+    pub raw_args: HashMap<u32, u32>,
 }
 
 impl Typed {
@@ -1062,7 +1064,7 @@ impl Checker<'_> {
         };
         let info = &self.probes[self.probe];
         match name {
-            "args" if !info.has_tracepoints() => {
+            "args" if !info.has_tracepoints() && !info.has_raw_tracepoints() => {
                 self.error(
                     span,
                     "The args builtin can only be used with tracepoint probes here",
@@ -1101,6 +1103,69 @@ impl Checker<'_> {
         }
     }
 
+    /// `args.prev` in a raw tracepoint probe: the argument's BTF type, from the tracepoint's
+    /// `btf_trace_<name>` prototype (as current bpftrace does for rawtracepoint args).
+    fn raw_args_field(&mut self, expr: &Expr, field: &str, span: Span) -> Type {
+        let names: Vec<String> = self.probes[self.probe]
+            .targets
+            .iter()
+            .filter_map(|t| match t {
+                Target::RawTracepoint { name } => Some(name.clone()),
+                _ => None,
+            })
+            .collect();
+        let Some(btf) = self.kernel.btf() else {
+            self.error(
+                span,
+                "rawtracepoint args need the kernel's BTF, and this kernel has none",
+            );
+            return Type::None;
+        };
+        let mut result: Option<(u32, Type)> = None;
+        for name in &names {
+            let params = match btf.raw_tracepoint_args(name) {
+                Ok(Some(params)) => params,
+                _ => {
+                    self.error(
+                        span,
+                        format!("No BTF signature for raw tracepoint {name}: use arg0, arg1, ..."),
+                    );
+                    return Type::None;
+                }
+            };
+            let Some((index, param)) = params.iter().enumerate().find(|(_, p)| p.name == field)
+            else {
+                let known: Vec<&str> = params.iter().map(|p| p.name.as_str()).collect();
+                let message = format!(
+                    "rawtracepoint:{name} has no argument named '{field}' (its arguments: {})",
+                    known.join(", ")
+                );
+                self.error(span, message);
+                return Type::None;
+            };
+            let ty = crate::kernel_types::from_btf(btf, param.ty).unwrap_or(Type::U64);
+            match &result {
+                Some((i, t)) if *i != index as u32 || *t != ty => {
+                    self.error(
+                        span,
+                        format!(
+                            "Argument '{field}' differs between the raw tracepoints of this probe"
+                        ),
+                    );
+                    return Type::None;
+                }
+                _ => result = Some((index as u32, ty)),
+            }
+        }
+        let Some((index, ty)) = result else {
+            return Type::None;
+        };
+        if self.typed.raw_args.insert(expr.id.0, index).is_none() {
+            self.changed = true;
+        }
+        ty
+    }
+
     /// `ptr->field` or `record.field` on a kernel struct, through BTF.
     fn record_field(&mut self, expr: &Expr, record: &str, field: &str, span: Span) -> Type {
         let Some(btf) = self.kernel.btf() else {
@@ -1127,6 +1192,9 @@ impl Checker<'_> {
     }
 
     fn args_field(&mut self, expr: &Expr, field: &str, span: Span) -> Type {
+        if !self.probes[self.probe].has_tracepoints() {
+            return self.raw_args_field(expr, field, span);
+        }
         let formats: Vec<_> = self.probes[self.probe]
             .targets
             .iter()
@@ -1524,6 +1592,7 @@ pub fn run(
             args_fields: HashMap::new(),
             member_offsets: HashMap::new(),
             constants: HashMap::new(),
+            raw_args: HashMap::new(),
         },
         map_keys_known: HashMap::new(),
         report: false,

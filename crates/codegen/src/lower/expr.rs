@@ -104,6 +104,16 @@ impl Builder<'_, '_> {
                 self.scalar(inner)?;
                 self.convert(ty);
             }
+            ExprKind::Field { .. }
+                if self.shared.analysis.typed.raw_args.contains_key(&expr.id.0) =>
+            {
+                // A raw tracepoint argument: the context is an array of u64 arguments.
+                let index = self.shared.analysis.typed.raw_args[&expr.id.0];
+                self.asm.load(8, Reg::R0, CTX, (index * 8) as i16);
+                if !matches!(ty, Type::Record(_) | Type::Ptr { .. }) {
+                    self.convert(ty);
+                }
+            }
             ExprKind::Field { .. } if self.member_offset(expr).is_some() => {
                 self.member_address(expr)?;
                 if !matches!(ty, Type::Record(_)) {
