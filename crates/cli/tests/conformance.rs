@@ -261,6 +261,8 @@ current_bpftrace! {
     zero_map_ties_by_key: "BEGIN { @m[2] = 1; @m[1] = 2; zero(@m); exit(); }" => "\n\n@m[1]: 0\n@m[2]: 0\n";
     equal_counts_by_key: "BEGIN { $i = 0; while ($i < 20) { @c[$i % 7] = count(); $i++; } exit(); }"
         => "\n\n@c[6]: 2\n@c[0]: 3\n@c[1]: 3\n@c[2]: 3\n@c[3]: 3\n@c[4]: 3\n@c[5]: 3\n";
+    // 0.17 rejects str() of a literal; the length counts the terminating NUL, as for pointers.
+    str_of_literal_with_length: r#"BEGIN { printf("[%s]\n", str("hello world", 5)); exit(); }"# => "[hell]\n\n\n";
     // has_key() is newer than 0.17.
     has_key: r#"BEGIN { @m[1] = 1; printf("%d %d\n", has_key(@m, 1), has_key(@m, 5)); delete(@m[1]); exit(); }"#
         => "1 0\n\n\n";

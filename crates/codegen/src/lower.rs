@@ -458,9 +458,12 @@ fn groups(
             Target::Begin => ProgKind::Begin,
             Target::End => ProgKind::End,
             Target::Tracepoint(_) => continue,
-            Target::Interval { .. } | Target::Profile { .. } | Target::Software { .. } => {
-                ProgKind::PerfEvent
-            }
+            Target::Interval { .. }
+            | Target::Profile { .. }
+            | Target::Software { .. }
+            | Target::Hardware { .. } => ProgKind::PerfEvent,
+            // kprobes run on pt_regs like uprobes.
+            Target::Kprobe { .. } => ProgKind::Uprobe,
             Target::RawTracepoint { .. } => ProgKind::RawTracepoint,
         };
         groups.push((kind, vec![target.clone()], None));
@@ -699,6 +702,8 @@ fn program_name(targets: &[Target]) -> String {
         Some(Target::RawTracepoint { name }) => name.clone(),
         Some(Target::Uprobe { symbol, .. }) if targets.len() == 1 => symbol.clone(),
         Some(Target::Usdt(probe)) => probe.name.clone(),
+        Some(Target::Kprobe { function, .. }) => function.clone(),
+        Some(Target::Hardware { .. }) => "hardware".into(),
         Some(Target::Uprobe { .. }) => "uprobe_multi".into(),
         None => "probe".into(),
     }

@@ -116,3 +116,50 @@ fn wide_syscall_wildcards_use_one_dispatch_program() {
     );
     assert!(compiled.programs[0].dispatch.is_some());
 }
+
+/// On kernels with kprobes (not this CI's), kprobe programs use pt_regs like uprobes.
+#[test]
+fn kprobes_compile_where_the_kernel_has_them() {
+    let mut kernel = StaticKernel::sample();
+    kernel.kprobes = true;
+    let parsed = scry_syntax::parse(
+        "kprobe:vfs_read { @[func] = count(); @a = sum(arg2); } kretprobe:vfs_read { @r = hist(retval); }",
+    );
+    let mut diagnostics = Diagnostics::default();
+    let analysis = scry_sema::analyse(
+        &parsed.program,
+        &kernel,
+        &scry_sema::Options::default(),
+        &mut diagnostics,
+    )
+    .unwrap_or_else(|| panic!("{diagnostics:?}"));
+    let compiled = scry_codegen::compile(
+        &parsed.program,
+        &analysis,
+        &scry_codegen::Options::default(),
+    )
+    .expect("compiles");
+    let kinds: Vec<_> = compiled
+        .programs
+        .iter()
+        .map(|p| (p.kind.clone(), p.targets[0].probe_name()))
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            (
+                scry_codegen::ProgKind::Uprobe,
+                "kprobe:vfs_read".to_string()
+            ),
+            (
+                scry_codegen::ProgKind::Uprobe,
+                "kretprobe:vfs_read".to_string()
+            )
+        ]
+    );
+    // arg2 is rdx (pt_regs offset 96); retval is rax (80).
+    let listing = scry_ebpf::disasm::listing(&compiled.programs[0].code.insns);
+    assert!(listing.contains("r0 = *(u64 *)(r6 +96)"), "{listing}");
+    let listing = scry_ebpf::disasm::listing(&compiled.programs[1].code.insns);
+    assert!(listing.contains("r0 = *(u64 *)(r6 +80)"), "{listing}");
+}

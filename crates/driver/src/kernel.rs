@@ -149,6 +149,10 @@ impl KernelInfo for LiveKernel {
         crate::usdt::probes(&path, provider, name)
     }
 
+    fn has_hardware_pmu(&self) -> bool {
+        scry_runtime::features::has_hardware_pmu()
+    }
+
     fn has_kprobes(&self) -> bool {
         std::path::Path::new("/sys/bus/event_source/devices/kprobe").exists()
             || self

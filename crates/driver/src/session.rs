@@ -228,6 +228,37 @@ fn attach_program(
                     );
                 }
             }
+            Target::Hardware { config, period, .. } => {
+                for cpu in online()? {
+                    let sampling = Sampling::Period(*period);
+                    let attachment = attach::perf_event(
+                        program,
+                        sys::PERF_TYPE_HARDWARE,
+                        *config,
+                        sampling,
+                        cpu,
+                        &what,
+                    )
+                    .map_err(attach_error)?;
+                    attachments.push(attachment);
+                }
+            }
+            Target::Kprobe {
+                function,
+                offset,
+                ret,
+            } => {
+                let cookie = decoder
+                    .compiled
+                    .probe_names
+                    .iter()
+                    .position(|n| *n == what)
+                    .unwrap_or(0) as u64;
+                attachments.push(
+                    attach::kprobe(program, function, *offset, *ret, cookie, &what)
+                        .map_err(attach_error)?,
+                );
+            }
             Target::Software { config, period, .. } => {
                 for cpu in online()? {
                     attachments.push(

@@ -217,3 +217,46 @@ pub fn uprobe_with_semaphore(
     let event = sys::perf_event_open(&attr, pid, cpu).map_err(io_error(what))?;
     link_perf_event(event, program, cookie).map_err(io_error(what))
 }
+
+/// Attaches a kprobe-type program to a kernel function through the kprobe PMU (no tracefs
+/// `kprobe_events` entry). Fails with a clear error on kernels built without kprobes.
+pub fn kprobe(
+    program: &Program,
+    function: &str,
+    offset: u64,
+    retprobe: bool,
+    cookie: u64,
+    what: &str,
+) -> Result<Attachment, AttachError> {
+    let base = std::path::Path::new("/sys/bus/event_source/devices/kprobe");
+    let pmu_type: u32 = std::fs::read_to_string(base.join("type"))
+        .ok()
+        .and_then(|t| t.trim().parse().ok())
+        .ok_or_else(|| AttachError::Io {
+            what: format!("{what}: this kernel has no kprobe PMU"),
+            source: io::ErrorKind::Unsupported.into(),
+        })?;
+    let format =
+        std::fs::read_to_string(base.join("format/retprobe")).unwrap_or_else(|_| "config:0".into());
+    let retbit: u32 = format
+        .trim()
+        .rsplit(':')
+        .next()
+        .and_then(|b| b.parse().ok())
+        .unwrap_or(0);
+    let name = std::ffi::CString::new(function).map_err(|_| AttachError::Io {
+        what: what.to_string(),
+        source: io::ErrorKind::InvalidInput.into(),
+    })?;
+    let attr = PerfEventAttr {
+        type_: pmu_type,
+        config: if retprobe { 1 << retbit } else { 0 },
+        config1: name.as_ptr() as u64,
+        config2: offset,
+        sample_period_or_freq: 1,
+        wakeup_events: 1,
+        ..Default::default()
+    };
+    let event = sys::perf_event_open(&attr, -1, 0).map_err(io_error(what))?;
+    link_perf_event(event, program, cookie).map_err(io_error(what))
+}

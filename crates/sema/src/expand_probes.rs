@@ -39,6 +39,18 @@ pub enum Target {
     },
     /// `usdt:` at one probe site.
     Usdt(crate::kernel::UsdtProbe),
+    /// `hardware:`: a CPU PMU event on every CPU.
+    Hardware {
+        config: u64,
+        period: u64,
+        text: String,
+    },
+    /// `kprobe:`/`kretprobe:` through the kprobe PMU (kernels with CONFIG_KPROBES).
+    Kprobe {
+        function: String,
+        offset: u64,
+        ret: bool,
+    },
     /// `uprobe:`/`uretprobe:` at a file offset of a binary.
     Uprobe {
         path: String,
@@ -60,6 +72,19 @@ impl Target {
             Target::Software { text, .. } => format!("software:{text}"),
             Target::RawTracepoint { name } => format!("rawtracepoint:{name}"),
             Target::Usdt(p) => format!("usdt:{}:{}:{}", p.path, p.provider, p.name),
+            Target::Hardware { text, .. } => format!("hardware:{text}"),
+            Target::Kprobe {
+                function,
+                offset,
+                ret,
+            } => {
+                let kind = if *ret { "kretprobe" } else { "kprobe" };
+                if *offset > 0 {
+                    format!("{kind}:{function}+{offset}")
+                } else {
+                    format!("{kind}:{function}")
+                }
+            }
             Target::Uprobe {
                 path, symbol, ret, ..
             } => {
@@ -102,7 +127,10 @@ impl ProbeInfo {
         self.targets.iter().any(|t| {
             matches!(
                 t,
-                Target::RawTracepoint { .. } | Target::Uprobe { ret: false, .. } | Target::Usdt(_)
+                Target::RawTracepoint { .. }
+                    | Target::Uprobe { ret: false, .. }
+                    | Target::Kprobe { ret: false, .. }
+                    | Target::Usdt(_)
             )
         })
     }
@@ -114,15 +142,18 @@ impl ProbeInfo {
     }
     /// True when any target is a uretprobe (so `retval` is meaningful).
     pub fn has_retval(&self) -> bool {
-        self.targets
-            .iter()
-            .any(|t| matches!(t, Target::Uprobe { ret: true, .. }))
+        self.targets.iter().any(|t| {
+            matches!(
+                t,
+                Target::Uprobe { ret: true, .. } | Target::Kprobe { ret: true, .. }
+            )
+        })
     }
     /// True when any target is a uprobe or uretprobe (so `func` is meaningful).
     pub fn has_func(&self) -> bool {
         self.targets
             .iter()
-            .any(|t| matches!(t, Target::Uprobe { .. }))
+            .any(|t| matches!(t, Target::Uprobe { .. } | Target::Kprobe { .. }))
     }
 }
 
@@ -191,6 +222,20 @@ pub const SOFTWARE_EVENTS: &[(&str, &str, u64, u64)] = &[
     ("emulation-faults", "", 8, 1),
     ("dummy", "", 9, 1),
     ("bpf-output", "", 10, 1),
+];
+
+/// bpftrace's hardware events: names, aliases, perf config and default period.
+pub const HARDWARE_EVENTS: &[(&str, &str, u64, u64)] = &[
+    ("cpu-cycles", "cycles", 0, 1_000_000),
+    ("instructions", "", 1, 1_000_000),
+    ("cache-references", "", 2, 1_000_000),
+    ("cache-misses", "", 3, 1_000_000),
+    ("branch-instructions", "branches", 4, 100_000),
+    ("branch-misses", "", 5, 100_000),
+    ("bus-cycles", "", 6, 100_000),
+    ("frontend-stalls", "", 7, 1_000_000),
+    ("backend-stalls", "", 8, 1_000_000),
+    ("ref-cycles", "", 9, 1_000_000),
 ];
 
 /// Tracepoints whose names share a word with `function`, to suggest instead of a kprobe.
@@ -468,6 +513,69 @@ fn expand_point(
                 "(the kernel refuses BPF trampolines: loading a tracing program fails with EPERM)",
             ));
             Vec::new()
+        }
+        "hardware" if kernel.has_hardware_pmu() => {
+            let Some(name) = parts.first() else {
+                return bad(
+                    diagnostics,
+                    format!("Invalid hardware probe: {}", point.raw),
+                );
+            };
+            let Some(&(full, _, config, default_period)) = HARDWARE_EVENTS
+                .iter()
+                .find(|(n, alias, _, _)| n == name || (!alias.is_empty() && alias == name))
+            else {
+                return bad(diagnostics, format!("Invalid hardware event: {name}"));
+            };
+            let period = match parts.get(1).map(|c| c.parse::<u64>()) {
+                Some(Ok(n)) if n > 0 => n,
+                Some(_) => {
+                    return bad(
+                        diagnostics,
+                        format!("Invalid count for hardware probe: {}", point.raw),
+                    );
+                }
+                None => default_period,
+            };
+            vec![Target::Hardware {
+                config,
+                period,
+                text: format!("{full}:{period}"),
+            }]
+        }
+        "kprobe" | "kretprobe" => {
+            let ret = point.provider == "kretprobe";
+            let (function, offset) = match parts.as_slice() {
+                [function] | [_, function] => match function.split_once('+') {
+                    Some((f, off)) => match parse_number(off) {
+                        Some(n) => (f.to_string(), n),
+                        None => {
+                            return bad(diagnostics, format!("Invalid offset in {}", point.raw));
+                        }
+                    },
+                    None => (function.clone(), 0),
+                },
+                _ => {
+                    return bad(
+                        diagnostics,
+                        format!("Invalid {} probe: {}", point.provider, point.raw),
+                    );
+                }
+            };
+            if function.contains(['*', '?']) {
+                return bad(
+                    diagnostics,
+                    format!(
+                        "{}: wildcards in kernel function names are not supported by scry yet",
+                        point.raw
+                    ),
+                );
+            }
+            vec![Target::Kprobe {
+                function,
+                offset,
+                ret,
+            }]
         }
         "hardware" => {
             diagnostics.push(missing_facility(

@@ -95,6 +95,10 @@ pub trait KernelInfo {
     fn tracepoint_format(&self, category: &str, event: &str) -> Result<TracepointFormat, String>;
     /// Whether the kernel can attach kprobes (kprobe PMU or `kprobe_events`).
     fn has_kprobes(&self) -> bool;
+    /// Whether the CPU has a PMU for hardware perf events.
+    fn has_hardware_pmu(&self) -> bool {
+        false
+    }
     /// Whether fentry/fexit programs can be loaded.
     fn has_fentry(&self) -> bool;
     /// Functions of a user binary for uprobes: `target` is a path or a library name

@@ -308,8 +308,8 @@ fn kprobe_error_names_missing_facility() {
     assert!(run.stderr.contains("ERROR"), "{}", run.stderr);
     assert!(run.stderr.contains("kprobe"), "{}", run.stderr);
     assert!(
-        run.stderr.contains("tracepoint"),
-        "no suggestion: {}",
+        run.stderr.contains("tracepoint:syscalls:sys_enter_read"),
+        "no suggestion of the read syscall's tracepoint: {}",
         run.stderr
     );
     assert!(!run.stderr.contains("Attached"), "{}", run.stderr);
