@@ -248,8 +248,20 @@ def main():
         "so the tracer's own start-up is excluded; overhead = (traced − untraced median) / calls.",
         "",
     ]
+        # Sections below the marker (other benchmarks, e.g. packet filters) are kept.
+    marker = "<!-- other benchmarks -->"
+    kept = ""
+    try:
+        with open(a.out) as f:
+            old = f.read()
+        if marker in old:
+            kept = old[old.index(marker):]
+    except FileNotFoundError:
+        pass
     with open(a.out, "w") as f:
         f.write("\n".join(lines))
+        if kept:
+            f.write("\n" + kept)
     log("\n".join(lines))
 
 
