@@ -9,6 +9,8 @@ use crate::insn::{Insn, op};
 use crate::ir::Src;
 use std::collections::{BTreeSet, HashMap};
 
+mod unthread;
+
 /// A known outcome: (value key, jop, operand, outcome).
 type Fact = (usize, u16, Option<u32>, bool);
 
@@ -25,6 +27,13 @@ pub fn optimize(g: &mut Graph, strict: bool) {
         if !a && !b {
             break;
         }
+    }
+    // Undo threading where it keeps blocks from merging.
+    for _ in 0..200 {
+        if !unthread::unthread(g, strict) {
+            break;
+        }
+        merge(g, strict);
     }
     eliminate_loads(g);
     remove_dead_stores(g);
@@ -300,85 +309,120 @@ fn decide(facts: &BTreeSet<Fact>, key: usize, jop: u16, src: Src) -> Option<bool
     }
 }
 
+/// Value keys of the tests (blocks with equal statements and operand kind
+/// compute the same value) and which facts are worth carrying.
+struct Keys {
+    key_of: Vec<usize>,
+    per_key: Vec<usize>,
+    per_test: HashMap<(usize, u16, Option<u32>), usize>,
+}
+
+impl Keys {
+    fn new(g: &Graph, order: &[NodeId]) -> Keys {
+        let mut keys: HashMap<(Vec<Insn>, bool), usize> = HashMap::new();
+        let mut key_of = vec![usize::MAX; g.nodes.len()];
+        for &n in order {
+            if let Node::Block { stmts, src, .. } = &g.nodes[n] {
+                let next = keys.len();
+                key_of[n] = *keys.entry((stmts.clone(), *src == Src::X)).or_insert(next);
+            }
+        }
+        let mut per_key = vec![0usize; keys.len()];
+        let mut per_test: HashMap<(usize, u16, Option<u32>), usize> = HashMap::new();
+        for &n in order {
+            if let Node::Block { jop, src, .. } = &g.nodes[n] {
+                per_key[key_of[n]] += 1;
+                *per_test
+                    .entry((key_of[n], *jop, operand(*src)))
+                    .or_default() += 1;
+            }
+        }
+        Keys {
+            key_of,
+            per_key,
+            per_test,
+        }
+    }
+
+    /// A fact is only worth carrying if another block could use it: its
+    /// value is tested more than once, and an exclusion (`!= k`) only helps
+    /// a block testing the same constant.
+    fn useful(&self, f: &Fact) -> bool {
+        self.per_key[f.0] > 1
+            && (f.1 != op::JEQ
+                || f.3
+                || self
+                    .per_test
+                    .get(&(f.0, f.1, f.2))
+                    .is_some_and(|c| *c > 1))
+    }
+
+    /// The facts on the `outcome` edge of block `n` entered with `fin`.
+    fn edge(&self, g: &Graph, n: NodeId, fin: &BTreeSet<Fact>, outcome: bool) -> BTreeSet<Fact> {
+        let mut e = fin.clone();
+        if let Node::Block { jop, src, .. } = &g.nodes[n] {
+            let fact = (self.key_of[n], *jop, operand(*src), outcome);
+            if self.useful(&fact) {
+                e.insert(fact);
+            }
+        }
+        e
+    }
+
+    /// The outcome of the test of `t` given facts `e` (`None`: unknown).
+    fn outcome(&self, g: &Graph, e: &BTreeSet<Fact>, t: NodeId, strict: bool) -> Option<bool> {
+        let Node::Block {
+            stmts, jop, src, ..
+        } = &g.nodes[t]
+        else {
+            return None;
+        };
+        decide(e, self.key_of[t], *jop, *src).or_else(|| {
+            if strict && has_packet_load(stmts) {
+                None
+            } else {
+                static_outcome(stmts, *jop, *src)
+            }
+        })
+    }
+
+    /// One step from `t` whose outcome is known under `e`: its successor,
+    /// with `e` extended by the outcome.
+    fn step(&self, g: &Graph, e: &mut BTreeSet<Fact>, t: NodeId, strict: bool) -> Option<NodeId> {
+        let out = self.outcome(g, e, t, strict)?;
+        let next = g.succs(t).map(|(jt, jf)| if out { jt } else { jf })?;
+        *e = self.edge(g, t, e, out);
+        Some(next)
+    }
+}
+
+fn operand(src: Src) -> Option<u32> {
+    match src {
+        Src::K(k) => Some(k),
+        Src::X => None,
+    }
+}
+
 /// Redirects edges whose target's outcome is already known. Returns whether
 /// anything changed.
 fn thread(g: &mut Graph, strict: bool) -> bool {
     let order = g.order();
-    let mut keys: HashMap<(Vec<Insn>, bool), usize> = HashMap::new();
-    let mut key_of = vec![usize::MAX; g.nodes.len()];
-    for &n in &order {
-        if let Node::Block { stmts, src, .. } = &g.nodes[n] {
-            let next = keys.len();
-            key_of[n] = *keys.entry((stmts.clone(), *src == Src::X)).or_insert(next);
-        }
-    }
-    // A fact is only worth carrying if another block could use it: its value
-    // is tested more than once, and an exclusion (`!= k`) only helps a block
-    // testing the same constant.
-    let mut per_key = vec![0usize; keys.len()];
-    let mut per_test: HashMap<(usize, u16, Option<u32>), usize> = HashMap::new();
-    for &n in &order {
-        if let Node::Block { jop, src, .. } = &g.nodes[n] {
-            per_key[key_of[n]] += 1;
-            let k = match src {
-                Src::K(k) => Some(*k),
-                Src::X => None,
-            };
-            *per_test.entry((key_of[n], *jop, k)).or_default() += 1;
-        }
-    }
-    let useful = |f: &Fact| -> bool {
-        per_key[f.0] > 1
-            && (f.1 != op::JEQ || f.3 || per_test.get(&(f.0, f.1, f.2)).is_some_and(|c| *c > 1))
-    };
+    let keys = Keys::new(g, &order);
     let mut facts: Vec<Option<BTreeSet<Fact>>> = vec![None; g.nodes.len()];
     facts[g.root] = Some(BTreeSet::new());
     let mut changed = false;
     for &n in &order {
         let Some(fin) = facts[n].take() else { continue };
-        let Node::Block {
-            jop, src, jt, jf, ..
-        } = g.nodes[n].clone()
-        else {
+        let Some((jt, jf)) = g.succs(n) else { continue };
+        if !matches!(g.nodes[n], Node::Block { .. }) {
             continue;
-        };
-        let operand = match src {
-            Src::K(k) => Some(k),
-            Src::X => None,
-        };
+        }
         let mut new_targets = [jt, jf];
         for (i, outcome) in [true, false].into_iter().enumerate() {
-            let mut e = fin.clone();
-            let fact = (key_of[n], jop, operand, outcome);
-            if useful(&fact) {
-                e.insert(fact);
-            }
+            let mut e = keys.edge(g, n, &fin, outcome);
             let mut t = new_targets[i];
-            while let Node::Block {
-                stmts: sst,
-                jop: sj,
-                src: ss,
-                jt: st,
-                jf: sf,
-            } = &g.nodes[t]
-            {
-                let decided = decide(&e, key_of[t], *sj, *ss).or_else(|| {
-                    if strict && has_packet_load(sst) {
-                        None
-                    } else {
-                        static_outcome(sst, *sj, *ss)
-                    }
-                });
-                let Some(out) = decided else { break };
-                let so = match ss {
-                    Src::K(k) => Some(*k),
-                    Src::X => None,
-                };
-                let fact = (key_of[t], *sj, so, out);
-                if useful(&fact) {
-                    e.insert(fact);
-                }
-                t = if out { *st } else { *sf };
+            while let Some(next) = keys.step(g, &mut e, t, strict) {
+                t = next;
                 changed = true;
             }
             new_targets[i] = t;

@@ -276,3 +276,46 @@ fn listings_of_uprobes_and_usdt() {
         format!("uprobe:{path}:scry_add\nuprobe:{path}:scry_busy\n")
     );
 }
+
+#[test]
+fn usym_of_the_probed_instruction_and_kaddr() {
+    if !can_trace("usym_of_the_probed_instruction_and_kaddr") {
+        return;
+    }
+    let dir = TempDir::new();
+    let Some(binary) = build_target(&dir) else {
+        return;
+    };
+    let path = binary.to_str().expect("utf-8 path");
+    let program =
+        format!("uprobe:{path}:scry_add {{ printf(\"%s\\n\", usym(reg(\"ip\"))); exit(); }}");
+    let tracer = Tracer::scry(&["-e", &program]);
+    run_target(&binary, "0");
+    let run = tracer.finish(Duration::from_secs(30));
+    run.assert_success();
+    assert_eq!(
+        run.stdout.lines().next(),
+        Some("scry_add"),
+        "{}",
+        run.stdout
+    );
+    let (code, stdout, stderr) = scry_output(&[
+        "-e",
+        "BEGIN { printf(\"%s\\n\", ksym(kaddr(\"do_sys_openat2\"))); exit(); }",
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(stdout.lines().next(), Some("do_sys_openat2"));
+}
+
+#[test]
+fn raw_tracepoint_arguments_typed_by_btf() {
+    if !can_trace("raw_tracepoint_arguments_typed_by_btf") {
+        return;
+    }
+    let (code, stdout, stderr) = scry_output(&[
+        "-e",
+        "rawtracepoint:sched_switch { printf(\"%d %d\\n\", args.prev->pid >= 0, args.next->tgid >= 0); exit(); }",
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(stdout.lines().next(), Some("1 1"), "{stdout}");
+}

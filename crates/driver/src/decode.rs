@@ -130,7 +130,11 @@ impl<'a> Decoder<'a> {
                 let sym = self.symbolizer.borrow_mut().ksym(word).ok().flatten();
                 Value::Sym(scry_symbolize::format_sym(word, sym.as_ref(), false))
             }
-            Type::Usym => Value::Sym(format!("{word:#x}")),
+            Type::Usym => {
+                let pid = u64_at(bytes, 8) as u32;
+                let sym = self.symbolizer.borrow_mut().usym(pid, word);
+                Value::Sym(scry_symbolize::format_sym(word, sym.as_ref(), false))
+            }
             Type::Stack { user, mode, limit } => self.stack(*user, *mode, *limit, word),
             Type::Ptr { .. } => Value::UInt(word),
             Type::Inet => Value::Sym(format_inet(word, bytes.get(8..24).unwrap_or_default())),

@@ -149,6 +149,10 @@ impl KernelInfo for LiveKernel {
         crate::usdt::probes(&path, provider, name)
     }
 
+    fn kernel_address(&self, name: &str) -> Option<u64> {
+        scry_symbolize::KernelSymbols::load().ok()?.kaddr(name)
+    }
+
     fn has_hardware_pmu(&self) -> bool {
         scry_runtime::features::has_hardware_pmu()
     }

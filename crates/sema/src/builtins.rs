@@ -63,6 +63,8 @@ pub const FUNCTIONS: &[(&str, usize, usize)] = &[
     ("str", 1, 2),
     ("buf", 1, 2),
     ("ksym", 1, 1),
+    ("kaddr", 1, 1),
+    ("reg", 1, 1),
     ("usym", 1, 1),
     ("ntop", 1, 2),
     ("time", 0, 1),

@@ -1083,7 +1083,7 @@ impl Checker<'_> {
             n if n.starts_with("arg") && n != "args" && !info.has_raw_args() => {
                 self.error(
                     span,
-                    format!("The {n} builtin can only be used with rawtracepoint probes here"),
+                    format!("The {n} builtin can only be used with rawtracepoint, uprobe, kprobe and usdt probes"),
                 );
                 Type::None
             }
@@ -1253,8 +1253,8 @@ impl Checker<'_> {
                 self.expr(arg);
             }
             let message = match name {
-                "kaddr" | "uaddr" | "cgroup_path" | "path" | "reg" | "macaddr" | "override"
-                | "offsetof" | "skboutput" | "cgroupid" | "pton" | "strerror" => {
+                "uaddr" | "cgroup_path" | "path" | "macaddr" | "override" | "offsetof"
+                | "skboutput" | "cgroupid" | "pton" | "strerror" => {
                     format!("{name}() is not supported by scry yet")
                 }
                 _ => format!("Unknown function: {name}"),
@@ -1401,6 +1401,45 @@ impl Checker<'_> {
                 Type::Buf(size)
             }
             "ksym" => Type::Ksym,
+            "reg" => {
+                let known = [
+                    "ip", "sp", "bp", "ax", "bx", "cx", "dx", "si", "di", "r8", "r9", "r10", "r11",
+                    "r12", "r13", "r14", "r15",
+                ];
+                match args[0].as_str() {
+                    Some(r)
+                        if known.contains(&r) && self.probes[self.probe].has_func()
+                            || self.probes[self.probe]
+                                .targets
+                                .iter()
+                                .any(|t| matches!(t, Target::Usdt(_))) => {}
+                    Some(r) if !known.contains(&r) => {
+                        self.error(args[0].span, format!("reg(): unknown register '{r}'"))
+                    }
+                    Some(_) => self.error(
+                        call.span,
+                        "reg() can only be used in uprobe, kprobe and usdt probes",
+                    ),
+                    None => self.error(args[0].span, "reg() expects a string literal"),
+                }
+                Type::U64
+            }
+            "kaddr" => {
+                let Some(symbol) = args[0].as_str() else {
+                    self.error(args[0].span, "kaddr() expects a string literal");
+                    return Type::None;
+                };
+                match self.kernel.kernel_address(symbol) {
+                    Some(address) => {
+                        self.typed.constants.insert(call.id.0, address);
+                    }
+                    None => self.error(
+                        args[0].span,
+                        format!("kaddr: unknown kernel symbol '{symbol}'"),
+                    ),
+                }
+                Type::U64
+            }
             "usym" => Type::Usym,
             "ntop" => Type::Inet,
             "time" => {

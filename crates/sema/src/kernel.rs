@@ -95,6 +95,11 @@ pub trait KernelInfo {
     fn tracepoint_format(&self, category: &str, event: &str) -> Result<TracepointFormat, String>;
     /// Whether the kernel can attach kprobes (kprobe PMU or `kprobe_events`).
     fn has_kprobes(&self) -> bool;
+    /// The address of a kernel symbol (`/proc/kallsyms`), for `kaddr()`.
+    fn kernel_address(&self, name: &str) -> Option<u64> {
+        let _ = name;
+        None
+    }
     /// Whether the CPU has a PMU for hardware perf events.
     fn has_hardware_pmu(&self) -> bool {
         false

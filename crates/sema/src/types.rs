@@ -29,7 +29,7 @@ pub enum Type {
     Username,
     /// A kernel address printed as a symbol (`ksym`).
     Ksym,
-    /// A user address printed as a symbol (`usym`).
+    /// A user address printed as a symbol (`usym`): the address, then the pid.
     Usym,
     /// `ntop()`: address family and 16 address bytes, printed as an address.
     Inet,
@@ -66,6 +66,8 @@ impl Type {
             Type::Buf(n) => 8 + n.div_ceil(8) * 8,
             Type::Tuple(elems) => elems.iter().map(|t| t.storage_size().div_ceil(8) * 8).sum(),
             Type::Inet | Type::Timestamp => 24,
+            // The address and the pid whose mappings resolve it.
+            Type::Usym => 16,
             _ => 8,
         }
     }
@@ -93,7 +95,6 @@ impl Type {
                 | Type::Func
                 | Type::Username
                 | Type::Ksym
-                | Type::Usym
                 | Type::Stack { .. }
                 | Type::Ptr { .. }
         )

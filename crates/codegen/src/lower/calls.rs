@@ -21,7 +21,33 @@ impl Builder<'_, '_> {
     pub(crate) fn call_scalar(&mut self, expr: &ast::Expr) -> Result<()> {
         let (name, args) = call_parts(expr);
         match name {
-            "ksym" | "usym" => self.scalar(&args[0]),
+            "ksym" => self.scalar(&args[0]),
+            "reg" => {
+                let name = args[0].as_str().unwrap_or_default();
+                let full = match name {
+                    "ip" | "sp" | "bp" | "ax" | "bx" | "cx" | "dx" | "si" | "di" => {
+                        format!("r{name}")
+                    }
+                    other => other.to_string(),
+                };
+                let offset = super::expr::pt_regs_offset(&full).ok_or_else(|| {
+                    Diagnostic::error(args[0].span, format!("reg(): unknown register '{name}'"))
+                })?;
+                self.asm.load(8, Reg::R0, super::CTX, offset);
+                Ok(())
+            }
+            "kaddr" => {
+                let address = self
+                    .shared
+                    .analysis
+                    .typed
+                    .constants
+                    .get(&expr.id.0)
+                    .copied()
+                    .unwrap_or(0);
+                self.asm.load_const(Reg::R0, address);
+                Ok(())
+            }
             "kstack" => {
                 self.stack(false);
                 Ok(())
@@ -162,6 +188,14 @@ impl Builder<'_, '_> {
                     self.scalar(addr)?;
                     self.asm.store(4, SCRATCH, (offset + 8) as i16, Reg::R0);
                 }
+                Ok(())
+            }
+            "usym" => {
+                self.scalar(&args[0])?;
+                self.asm.store(8, SCRATCH, offset as i16, Reg::R0);
+                self.asm.call(helper::GET_CURRENT_PID_TGID);
+                self.asm.alu_imm(BPF_RSH, Reg::R0, 32);
+                self.asm.store(8, SCRATCH, (offset + 8) as i16, Reg::R0);
                 Ok(())
             }
             "strftime" => {

@@ -15,7 +15,7 @@ const PT_REGS_ARGS: [i16; 6] = [112, 104, 96, 88, 72, 64];
 const PT_REGS_AX: i16 = 80;
 
 /// x86_64 `struct pt_regs` offset of a 64-bit register.
-fn pt_regs_offset(register: &str) -> Option<i16> {
+pub(crate) fn pt_regs_offset(register: &str) -> Option<i16> {
     Some(match register {
         "r15" => 0,
         "r14" => 8,
