@@ -351,10 +351,7 @@ impl Keys {
         self.per_key[f.0] > 1
             && (f.1 != op::JEQ
                 || f.3
-                || self
-                    .per_test
-                    .get(&(f.0, f.1, f.2))
-                    .is_some_and(|c| *c > 1))
+                || self.per_test.get(&(f.0, f.1, f.2)).is_some_and(|c| *c > 1))
     }
 
     /// The facts on the `outcome` edge of block `n` entered with `fin`.

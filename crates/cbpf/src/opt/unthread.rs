@@ -43,9 +43,13 @@ pub(super) fn unthread(g: &mut Graph, strict: bool) -> bool {
     }
     let mut change = None;
     'search: for &a in &order {
-        let (Node::Block {
-            stmts, jop, src, ..
-        }, Some(fin), Some((jt, jf))) = (&g.nodes[a], &facts[a], g.succs(a))
+        let (
+            Node::Block {
+                stmts, jop, src, ..
+            },
+            Some(fin),
+            Some((jt, jf)),
+        ) = (&g.nodes[a], &facts[a], g.succs(a))
         else {
             continue;
         };
