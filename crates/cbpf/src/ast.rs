@@ -177,6 +177,8 @@ pub enum Special {
     Multicast(Option<Proto>),
     Vlan(Option<u32>),
     Mpls(Option<u32>),
+    /// `geneve [vni]`.
+    Geneve(Option<u32>),
     Pppoed,
     Pppoes(Option<u32>),
     Inbound,

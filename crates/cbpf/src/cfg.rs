@@ -225,6 +225,44 @@ impl Graph {
         }
     }
 
+    /// The scratch words among `slots` that some path may read before
+    /// storing them.
+    pub fn unset_reads(&self, slots: &[u32]) -> Vec<u32> {
+        let all: u32 = slots.iter().fold(0, |m, &k| m | 1 << (k & 15));
+        // Per node: the words stored on every path to it.
+        let mut stored: Vec<Option<u32>> = vec![None; self.nodes.len()];
+        stored[self.root] = Some(0);
+        let mut unset = 0u32;
+        for n in self.order() {
+            let Some(mut have) = stored[n] else { continue };
+            let code: &[Insn] = match &self.nodes[n] {
+                Node::Block { stmts, .. } => stmts,
+                Node::Raw { code, .. } => code,
+                Node::Ret(_) => &[],
+            };
+            for i in code {
+                let bit = 1u32 << (i.k & 15);
+                if matches!(i.class(), op::LD | op::LDX) && i.code & 0xe0 == op::MEM {
+                    if bit & all & !have != 0 {
+                        unset |= bit;
+                    }
+                } else if matches!(i.class(), op::ST | op::STX) {
+                    have |= bit;
+                }
+            }
+            if let Some((t, f)) = self.succs(n) {
+                for s in [t, f] {
+                    stored[s] = Some(stored[s].map_or(have, |h| h & have));
+                }
+            }
+        }
+        slots
+            .iter()
+            .copied()
+            .filter(|&k| unset & (1 << (k & 15)) != 0)
+            .collect()
+    }
+
     /// Reachable nodes in emission order: each block before its true subtree,
     /// then its false subtree; a node shared by several paths is placed once,
     /// after all its predecessors (reverse post-order).

@@ -93,14 +93,21 @@ pub fn compile(expr: &str, opts: &Options) -> Result<Vec<Insn>, FilterError> {
             ));
         }
     }
-    // Run-time link-header offsets (radiotap) are computed once, first.
+    // Run-time link-header offsets (radiotap) are computed once, first; the
+    // `geneve` offsets start as zeros where a path may read them unset.
     let needs = g.nodes.iter().any(|n| match n {
         cfg::Node::Block { stmts, .. } => stmts
             .iter()
             .any(|i| i.code == insn::op::LDX | insn::op::MEM && i.k == lower::LL_MEM),
         cfg::Node::Ret(_) | cfg::Node::Raw { .. } => false,
     });
-    let prologue = lower.prologue().filter(|_| needs);
+    let mut prologue = lower.prologue().filter(|_| needs);
+    let unset = g.unset_reads(&lower::GENEVE_SLOTS);
+    if !unset.is_empty() {
+        let code = prologue.get_or_insert_with(Vec::new);
+        code.push(Insn::stmt(insn::op::LD | insn::op::IMM, 0));
+        code.extend(unset.iter().map(|&k| Insn::stmt(insn::op::ST, k)));
+    }
     if let (Some(pro), cfg::Node::Block { stmts, .. }) = (prologue, &mut g.nodes[g.root]) {
         stmts.splice(0..0, pro);
         if opts.optimize && !pred.has_protochain() {

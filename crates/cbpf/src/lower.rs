@@ -4,10 +4,12 @@
 
 mod arith;
 mod encap;
+mod geneve;
 mod llc;
 mod names;
 mod wlan;
 
+pub(crate) use geneve::GENEVE_SLOTS;
 pub(crate) use wlan::LL_MEM;
 
 use crate::ast::{Dir, Expr, Id, Kind, Proto, Qual, Special};
@@ -48,6 +50,10 @@ pub(crate) struct Lower {
     nl: u32,
     /// `mpls` labels seen.
     mpls_depth: u32,
+    /// After `geneve`: offsets are symbolic, relative to scratch words.
+    geneve: bool,
+    /// Offset of the link header (symbolic after `geneve`).
+    ll_base: u32,
     /// Compiling for a savefile: DLT_NULL/LOOP `ip6` then means the BSD
     /// AF_INET6 values (30, 24, 28), as libpcap does for `-r`.
     savefile: bool,
@@ -86,6 +92,8 @@ impl Lower {
             field,
             nl: link.net_offset(),
             mpls_depth: 0,
+            geneve: false,
+            ll_base: 0,
             savefile,
         }
     }
@@ -115,10 +123,28 @@ impl Lower {
                 p
             }
             Expr::Not(a) => Pred::not(self.expr(a)?),
+            _ if self.geneve => {
+                let col = match e {
+                    Expr::Abbrev { col, .. }
+                    | Expr::Prim { col, .. }
+                    | Expr::Special { col, .. }
+                    | Expr::Rel { col, .. } => *col,
+                    _ => 0,
+                };
+                let p = self.leaf(e)?;
+                self.rebase(p, col)?
+            }
+            _ => self.leaf(e)?,
+        })
+    }
+
+    fn leaf(&mut self, e: &Expr) -> Result<Pred, FilterError> {
+        Ok(match e {
             Expr::Abbrev { proto, col } => self.abbrev(*proto, *col)?,
             Expr::Prim { qual, id, col } => self.prim(*qual, id, *col)?,
             Expr::Special { what, col } => self.special(what, *col)?,
             Expr::Rel { lhs, op, rhs, col } => self.relation(lhs, *op, rhs, *col)?,
+            Expr::Empty | Expr::And(..) | Expr::Or(..) | Expr::Not(..) => self.expr(e)?,
         })
     }
 
@@ -188,7 +214,8 @@ impl Lower {
                 "not a broadcast link (PPP after 'pppoes')",
             ));
         }
-        if self.link != LinkType::En10mb {
+        // (After `geneve`, the inner frame is Ethernet on every link type.)
+        if self.link != LinkType::En10mb && !self.geneve {
             return Err(FilterError::at(
                 col,
                 format!(
@@ -417,7 +444,8 @@ impl Lower {
             let h = u32::from(u16::from_be_bytes([mac[0], mac[1]]));
             Pred::and(Pred::eq(off + 2, op::W, w), Pred::eq(off, op::H, h))
         };
-        self.dir_pred(dir, at(6), || at(0))
+        let b = self.ll_base;
+        self.dir_pred(dir, at(b + 6), || at(b))
     }
 
     fn host4(
@@ -612,6 +640,7 @@ impl Lower {
             Some(Proto::Link) => {
                 let et = names::ethertype(id, col)?;
                 if self.link != LinkType::En10mb
+                    && !self.geneve
                     && !matches!(self.link, LinkType::LinuxSll | LinkType::LinuxSll2)
                     && !matches!(et, ETH_IP | ETH_IP6)
                 {
@@ -657,7 +686,7 @@ impl Lower {
             }
             Special::Multicast(None | Some(Proto::Link)) => {
                 self.require_ether(col)?;
-                Pred::cmp(0, op::B, None, op::JSET, 1)
+                Pred::cmp(self.ll_base, op::B, None, op::JSET, 1)
             }
             Special::Broadcast(Some(Proto::Ip)) => Pred::and(
                 self.linktype(ETH_IP, col)?,
@@ -684,6 +713,7 @@ impl Lower {
             }
             Special::Vlan(id) => self.vlan(*id, col)?,
             Special::Mpls(label) => self.mpls(*label, col)?,
+            Special::Geneve(vni) => self.geneve(*vni, col)?,
             Special::Pppoed => self.linktype(0x8863, col)?,
             Special::Keyword(name) => self.keyword(name, col)?,
             Special::WlanFc { mask, value } => {

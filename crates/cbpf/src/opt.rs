@@ -40,6 +40,14 @@ pub fn optimize(g: &mut Graph, strict: bool) {
     merge(g, strict);
 }
 
+/// Whether a block writes scratch memory that later blocks read (`geneve`
+/// offsets): such a block always runs where the unoptimized program runs it.
+fn has_store(stmts: &[Insn]) -> bool {
+    stmts
+        .iter()
+        .any(|i| matches!(i.class(), op::ST | op::STX) && crate::lower::GENEVE_SLOTS.contains(&i.k))
+}
+
 fn has_packet_load(stmts: &[Insn]) -> bool {
     stmts.iter().any(|i| {
         let class = i.class();
@@ -138,7 +146,12 @@ fn pullup(g: &mut Graph) -> bool {
         Node::Ret(_) | Node::Raw { .. } => None,
     };
     let mut changed = false;
-    let mut done = vec![false; g.nodes.len()];
+    // Blocks that store stay where they are, and nothing moves across them.
+    let mut done: Vec<bool> = g
+        .nodes
+        .iter()
+        .map(|n| matches!(n, Node::Block { stmts, .. } if has_store(stmts)))
+        .collect();
     for &head in &order {
         for or_chain in [true, false] {
             if done[head] || g.succs(head).is_none() {
@@ -374,6 +387,9 @@ impl Keys {
         else {
             return None;
         };
+        if has_store(stmts) {
+            return None;
+        }
         decide(e, self.key_of[t], *jop, *src).or_else(|| {
             if strict && has_packet_load(stmts) {
                 None
@@ -452,7 +468,10 @@ fn merge(g: &mut Graph, strict: bool) -> bool {
         if let Node::Block { jt, jf, stmts, .. } = &mut node {
             *jt = canon[*jt];
             *jf = canon[*jf];
-            if jt == jf && (!strict || *jt == crate::cfg::REJECT || !has_packet_load(stmts)) {
+            if jt == jf
+                && !has_store(stmts)
+                && (!strict || *jt == crate::cfg::REJECT || !has_packet_load(stmts))
+            {
                 canon[n] = *jt;
                 changed = true;
                 continue;

@@ -226,7 +226,7 @@ impl Parser {
                 };
                 return Ok(Expr::Special { what, col });
             }
-            "vlan" | "mpls" | "pppoes" => {
+            "vlan" | "mpls" | "pppoes" | "geneve" => {
                 self.bump();
                 let n = if let Tok::Num(n) = self.peek() {
                     let n = *n;
@@ -238,6 +238,7 @@ impl Parser {
                 let what = match word.as_str() {
                     "vlan" => Special::Vlan(n),
                     "mpls" => Special::Mpls(n),
+                    "geneve" => Special::Geneve(n),
                     _ => Special::Pppoes(n),
                 };
                 return Ok(Expr::Special { what, col });

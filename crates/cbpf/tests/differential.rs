@@ -270,9 +270,13 @@ const COMMON_EXPRS: &[&str] = include!("exprs_common.txt");
 /// Checks every expression of `exprs` on `lt`; fails if scry's program is
 /// longer than libpcap's for any expression but [`LIBPCAP_DROPS_CHECKS`].
 fn run_suite(lt: LinkType, exprs: &[&str]) -> Stats {
+    run_suite_on(lt, exprs, corpus(lt))
+}
+
+/// [`run_suite`] over the given packets.
+fn run_suite_on(lt: LinkType, exprs: &[&str], pkts: Vec<Packet>) -> Stats {
     let d = dir(lt);
     let file = d.join(format!("{}.pcap", lt.name()));
-    let pkts = corpus(lt);
     pcapio::write_file(&file, lt.linktype(), &pkts).expect("write corpus");
     let mut st = Stats::default();
     for e in exprs {
@@ -624,4 +628,95 @@ fn ieee802_11_matches_libpcap() {
             "{f:02x?}"
         );
     }
+}
+
+#[test]
+fn geneve_matches_libpcap() {
+    if !have_tcpdump() {
+        eprintln!("tcpdump not installed: skipping");
+        return;
+    }
+    // Everything after `geneve` applies to the inner packet. Primitives
+    // after it are only evaluated where `geneve` matched: libpcap reads
+    // uninitialized scratch memory on the other paths (`geneve or ip`).
+    let exprs = [
+        "geneve",
+        "geneve 10",
+        "geneve 20",
+        "geneve 11259375",
+        "not geneve",
+        "geneve and ip",
+        "geneve and ip6",
+        "geneve and arp",
+        "geneve and not ip",
+        "geneve and (ip or ip6)",
+        "geneve 10 and tcp",
+        "geneve and udp",
+        "geneve and icmp",
+        "geneve and tcp port 80",
+        "geneve and udp port 53",
+        "geneve and port 22",
+        "geneve and portrange 1000-2000",
+        "geneve 20 and src port 1500",
+        "geneve and host 10.0.0.1",
+        "geneve and src host 1.2.3.4",
+        "geneve and net 10.0.0.0/8",
+        "geneve and ip6 host ::1",
+        "geneve and ip6 net 2001:db8::/32",
+        "geneve and arp host 10.0.0.2",
+        "geneve and ether host 00:11:22:33:44:55",
+        "geneve and ether src 01:02:03:04:05:06",
+        "geneve and ether dst 00:11:22:33:44:55",
+        "geneve and ether broadcast",
+        "geneve and ether multicast",
+        "geneve and ether proto 0x806",
+        "geneve and tcp[13] & 2 != 0",
+        "geneve and tcp[tcpflags] & tcp-syn != 0",
+        "geneve and ip[8] < 64",
+        "geneve and icmp[icmptype] = icmp-echo",
+        "geneve and ip proto 6",
+        "geneve and vlan",
+        "udp and geneve 10 and (tcp or icmp)",
+        "ip6 and geneve and ip",
+        "host 10.0.0.1 or geneve",
+        "(tcp or icmp) and not geneve",
+        "geneve and (tcp port 80 or udp port 53 or arp)",
+        "geneve and not (host 10.0.0.1 or ether src 01:02:03:04:05:06)",
+    ];
+    let mut rng = Rng(0x6e6e_7665);
+    let mut frames = packets::geneve_frames(&mut rng);
+    frames.extend(ethernet_frames(&mut rng).into_iter().step_by(4));
+    let pkts = with_truncations(frames, &mut rng);
+    // The corpus exercises each inner case.
+    for e in [
+        "geneve and ip",
+        "geneve and ip6",
+        "geneve and arp",
+        "geneve and tcp port 80",
+        "geneve and ether host 00:11:22:33:44:55",
+        "geneve 20 and not ether broadcast",
+    ] {
+        let prog = compile(e, &Options::default()).expect("compiles");
+        let hits = pkts
+            .iter()
+            .filter(|p| interp::run(&prog, &p.data, p.wirelen) != 0)
+            .count();
+        assert!(hits > 0, "{e:?} matches no packet of the corpus");
+    }
+    let st = run_suite_on(LinkType::En10mb, &exprs, pkts);
+    assert_eq!(st.exprs, exprs.len());
+    // Over RAW IP too (the outer packet starts at offset 0).
+    let mut rng = Rng(0x6e6e_7666);
+    let raw: Vec<Vec<u8>> = packets::geneve_frames(&mut rng)
+        .into_iter()
+        .map(|f| f[14..].to_vec())
+        .collect();
+    let pkts = with_truncations(raw, &mut rng);
+    let raw_exprs: Vec<&str> = exprs
+        .iter()
+        .copied()
+        .filter(|e| !e.contains("vlan"))
+        .collect();
+    let st = run_suite_on(LinkType::Raw, &raw_exprs, pkts);
+    assert_eq!(st.exprs, raw_exprs.len());
 }

@@ -42,6 +42,10 @@ const INVALID: &[(&str, &str)] = &[
         "MPLS label 1048576 greater than maximum 1048575",
     ),
     (
+        "geneve 16777216",
+        "Geneve VNI 16777216 greater than maximum 16777215 at column 1",
+    ),
+    (
         "pppoes 70000",
         "PPPoE session number 70000 greater than maximum 65535",
     ),
@@ -95,7 +99,18 @@ const UNSUPPORTED: &[(&str, &str)] = &[
         "'decnet host' is not supported by scry yet",
     ),
     ("gateway foo", "'gateway' is not supported by scry yet"),
-    ("geneve", "'geneve' is not supported by scry yet"),
+    (
+        "geneve and geneve",
+        "'geneve' inside geneve is not supported by scry yet at column 12",
+    ),
+    (
+        "geneve and ip[ip[0]] = 1",
+        "variable packet offsets after 'geneve' are not supported by scry yet",
+    ),
+    (
+        "geneve and ip[0] = ip[1]",
+        "arithmetic on packet data after 'geneve' is not supported by scry yet",
+    ),
     (
         "host example.invalid",
         "unknown host 'example.invalid' (scry resolves names through /etc/hosts only)",

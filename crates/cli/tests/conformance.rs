@@ -263,6 +263,8 @@ current_bpftrace! {
         => "\n\n@c[6]: 2\n@c[0]: 3\n@c[1]: 3\n@c[2]: 3\n@c[3]: 3\n@c[4]: 3\n@c[5]: 3\n";
     // 0.17 rejects str() of a literal; the length counts the terminating NUL, as for pointers.
     str_of_literal_with_length: r#"BEGIN { printf("[%s]\n", str("hello world", 5)); exit(); }"# => "[hell]\n\n\n";
+    // len() of a map is newer than 0.17.
+    len_of_map: r#"BEGIN { @m[1] = 1; @m[2] = 2; printf("%d\n", len(@m)); clear(@m); exit(); }"# => "2\n\n\n";
     // has_key() is newer than 0.17.
     has_key: r#"BEGIN { @m[1] = 1; printf("%d %d\n", has_key(@m, 1), has_key(@m, 5)); delete(@m[1]); exit(); }"#
         => "1 0\n\n\n";

@@ -99,6 +99,9 @@ pub(crate) struct Builder<'s, 'a> {
     pub exit_label: Label,
     /// This program's scratch map.
     pub scratch_map: u32,
+    /// A `bpf_for_each_map_elem` callback that returns 0 ("continue"), emitted after the
+    /// program when used.
+    pub continue_callback: Option<Label>,
     pub raw_args: bool,
     /// Bytes read per element by `join()`.
     pub join_size: u32,
@@ -132,6 +135,7 @@ impl<'s, 'a> Builder<'s, 'a> {
             loops: Vec::new(),
             exit_label,
             scratch_map: 0,
+            continue_callback: None,
             raw_args: false,
             join_size: 256,
             regs_args: false,
@@ -331,6 +335,12 @@ impl<'s, 'a> Builder<'s, 'a> {
         self.asm.bind(self.exit_label);
         self.asm.mov_imm(Reg::R0, 0);
         self.asm.exit();
+        // Subprograms follow the main program.
+        if let Some(callback) = self.continue_callback {
+            self.asm.bind(callback);
+            self.asm.mov_imm(Reg::R0, 0);
+            self.asm.exit();
+        }
     }
 }
 

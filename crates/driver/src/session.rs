@@ -128,7 +128,13 @@ fn prog_type(kind: &ProgKind) -> ProgType {
 
 fn load(output: &Output, live: &Live, spec: &ProgramSpec) -> Result<Program, RunError> {
     let insns = spec.code.relocated(|id| map_fd(live, id));
-    Program::load(prog_type(&spec.kind), &spec.name, &insns).map_err(|err| match err {
+    Program::load_with_subprograms(
+        prog_type(&spec.kind),
+        &spec.name,
+        &insns,
+        &spec.code.subprograms,
+    )
+    .map_err(|err| match err {
         LoadError::Verifier { log, .. } => {
             if std::env::var_os("SCRY_VERIFIER_LOG").is_some() {
                 eprintln!("{log}");

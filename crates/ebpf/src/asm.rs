@@ -18,10 +18,28 @@ pub struct Label(u32);
 #[derive(Clone, Copy, Debug)]
 enum Item {
     Insn(Insn),
-    Jump { insn: Insn, target: Label },
-    LdImm64 { dst: Reg, imm: u64 },
-    LdMap { dst: Reg, map: u32 },
-    LdMapValue { dst: Reg, map: u32, off: u32 },
+    Jump {
+        insn: Insn,
+        target: Label,
+    },
+    LdImm64 {
+        dst: Reg,
+        imm: u64,
+    },
+    LdMap {
+        dst: Reg,
+        map: u32,
+    },
+    LdMapValue {
+        dst: Reg,
+        map: u32,
+        off: u32,
+    },
+    /// `dst = &subprogram` (a callback for helpers such as `bpf_for_each_map_elem`).
+    LdFunc {
+        dst: Reg,
+        target: Label,
+    },
     Bind(Label),
 }
 
@@ -29,7 +47,10 @@ impl Item {
     fn width(&self) -> usize {
         match self {
             Item::Bind(_) => 0,
-            Item::LdImm64 { .. } | Item::LdMap { .. } | Item::LdMapValue { .. } => 2,
+            Item::LdImm64 { .. }
+            | Item::LdMap { .. }
+            | Item::LdMapValue { .. }
+            | Item::LdFunc { .. } => 2,
             Item::Insn(_) | Item::Jump { .. } => 1,
         }
     }
@@ -62,6 +83,9 @@ pub struct Program {
     pub insns: Vec<Insn>,
     pub map_refs: Vec<MapRef>,
     pub origins: Vec<u32>,
+    /// First instructions of subprograms (callbacks), in order; the kernel wants a BTF
+    /// function record for each, besides the main program at 0.
+    pub subprograms: Vec<usize>,
 }
 
 impl Program {
@@ -270,6 +294,10 @@ impl Asm {
                     insn.code & 0xf0 != BPF_JA
                 }
                 Item::Insn(insn) => !(insn.class() == BPF_JMP && insn.code & 0xf0 == BPF_EXIT),
+                Item::LdFunc { target, .. } => {
+                    work.push(label_items[target.0 as usize].ok_or(AsmError::UnboundLabel)?);
+                    true
+                }
                 _ => true,
             };
             if falls_through {
@@ -283,6 +311,12 @@ impl Asm {
             keep
         });
         Ok(())
+    }
+
+    /// `dst = address of the subprogram starting at `target`` (for callback helpers). The
+    /// subprogram is code after the main program's `exit`, reached only through this.
+    pub fn load_func(&mut self, dst: Reg, target: Label) {
+        self.push(Item::LdFunc { dst, target });
     }
 
     /// Resolves labels and returns the flat program.
@@ -380,6 +414,23 @@ impl Asm {
                         BPF_PSEUDO_MAP_FD,
                         0,
                         0,
+                    ));
+                    program.insns.push(Insn::default());
+                }
+                Item::LdFunc { dst, target } => {
+                    let to = positions[target.0 as usize].ok_or(AsmError::UnboundLabel)?;
+                    if !program.subprograms.contains(&to) {
+                        program.subprograms.push(to);
+                        program.subprograms.sort();
+                    }
+                    // BPF_PSEUDO_FUNC: the offset is relative to the next instruction.
+                    let delta = to as i64 - here as i64 - 1;
+                    program.insns.push(Insn::new(
+                        BPF_LD | BPF_DW | BPF_IMM,
+                        dst.0,
+                        BPF_PSEUDO_FUNC,
+                        0,
+                        delta as i32,
                     ));
                     program.insns.push(Insn::default());
                 }

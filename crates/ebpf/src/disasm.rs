@@ -104,6 +104,7 @@ pub fn format_insn(insn: Insn, next: Option<Insn>) -> String {
             let high = next.map(|n| n.imm as u32 as u64).unwrap_or(0);
             match src {
                 BPF_PSEUDO_MAP_FD => format!("r{dst} = map[id:{}]", insn.imm),
+                BPF_PSEUDO_FUNC => format!("r{dst} = subprog pc{:+}", insn.imm),
                 BPF_PSEUDO_MAP_VALUE => format!("r{dst} = map[id:{}][0]+{}", insn.imm, high),
                 _ => format!("r{dst} = {:#x} ll", (high << 32) | insn.imm as u32 as u64),
             }

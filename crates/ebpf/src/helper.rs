@@ -28,6 +28,7 @@ pub const RINGBUF_OUTPUT: i32 = 130;
 pub const GET_CURRENT_TASK_BTF: i32 = 158;
 pub const GET_FUNC_IP: i32 = 173;
 pub const GET_ATTACH_COOKIE: i32 = 174;
+pub const FOR_EACH_MAP_ELEM: i32 = 164;
 pub const LOOP: i32 = 181;
 pub const MAP_LOOKUP_PERCPU_ELEM: i32 = 195;
 
@@ -63,6 +64,7 @@ pub fn name(id: i32) -> Option<&'static str> {
         GET_FUNC_IP => "get_func_ip",
         GET_ATTACH_COOKIE => "get_attach_cookie",
         LOOP => "loop",
+        FOR_EACH_MAP_ELEM => "for_each_map_elem",
         MAP_LOOKUP_PERCPU_ELEM => "map_lookup_percpu_elem",
         _ => return None,
     })

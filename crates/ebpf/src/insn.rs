@@ -77,6 +77,8 @@ pub const BPF_JSLE: u8 = 0xd0;
 
 /// `src_reg` of an `ld_imm64` whose immediate is a map file descriptor.
 pub const BPF_PSEUDO_MAP_FD: u8 = 1;
+/// `src_reg` of an `ld_imm64` whose immediate is the offset of a subprogram (a callback).
+pub const BPF_PSEUDO_FUNC: u8 = 4;
 /// `src_reg` of an `ld_imm64` whose immediate is a map fd and whose second word is an offset
 /// into the map's value (direct value access, used for global data).
 pub const BPF_PSEUDO_MAP_VALUE: u8 = 2;

@@ -72,10 +72,41 @@ fn kernel_name(name: &str) -> [u8; 16] {
     out
 }
 
+/// BTF for a program with subprograms: the kernel needs a FUNC record for the main program
+/// and for each callback (`bpf_for_each_map_elem`). Returns the loaded BTF and the
+/// `bpf_func_info` records (instruction offset, FUNC type id).
+fn subprogram_btf(subprograms: &[usize]) -> io::Result<(OwnedFd, Vec<[u32; 2]>)> {
+    use scry_btf::{BtfBuilder, TypeId};
+    let mut b = BtfBuilder::new();
+    let int = b.add_int("int", 4, scry_btf::INT_SIGNED);
+    let void_ptr = b.add_ptr(TypeId(0));
+    let main_proto = b.add_func_proto(int, &[("ctx", void_ptr)], false);
+    let main = b.add_func("prog", main_proto, 1);
+    let params = [
+        ("map", void_ptr),
+        ("key", void_ptr),
+        ("value", void_ptr),
+        ("ctx", void_ptr),
+    ];
+    let callback_proto = b.add_func_proto(int, &params, false);
+    let mut records = vec![[0, main.0]];
+    for (i, &start) in subprograms.iter().enumerate() {
+        let func = b.add_func(&format!("callback{i}"), callback_proto, 0);
+        records.push([start as u32, func.0]);
+    }
+    let blob = b.build();
+    let mut attr = BpfAttr::default();
+    attr.put_u64(0, blob.as_ptr() as u64)
+        .put_u32(16, blob.len() as u32);
+    let fd = sys::bpf_fd(sys::BPF_BTF_LOAD, &mut attr)?;
+    Ok((fd, records))
+}
+
 fn prog_load(
     ty: ProgType,
     name: &str,
     code: &[u8],
+    subprograms: &[usize],
     log: Option<&mut Vec<u8>>,
 ) -> io::Result<OwnedFd> {
     let license = b"GPL\0";
@@ -85,6 +116,18 @@ fn prog_load(
         .put_u64(8, code.as_ptr() as u64)
         .put_u64(16, license.as_ptr() as u64)
         .put_bytes(48, &kernel_name(name));
+    // Kept alive until the load below.
+    let btf = if subprograms.is_empty() {
+        None
+    } else {
+        Some(subprogram_btf(subprograms)?)
+    };
+    if let Some((fd, records)) = &btf {
+        attr.put_u32(72, fd.as_raw_fd() as u32)
+            .put_u32(76, 8)
+            .put_u64(80, records.as_ptr() as u64)
+            .put_u32(88, records.len() as u32);
+    }
     if let Some(log) = log {
         attr.put_u32(24, 1)
             .put_u32(28, log.len() as u32)
@@ -98,8 +141,19 @@ impl Program {
     /// Loads `insns` (map fds already patched in). On failure the program is loaded again with
     /// the verifier log enabled, and the log is returned in [`LoadError::Verifier`].
     pub fn load(ty: ProgType, name: &str, insns: &[Insn]) -> Result<Program, LoadError> {
+        Self::load_with_subprograms(ty, name, insns, &[])
+    }
+
+    /// Loads a program whose `subprograms` (instruction offsets of callbacks) need BTF
+    /// function records.
+    pub fn load_with_subprograms(
+        ty: ProgType,
+        name: &str,
+        insns: &[Insn],
+        subprograms: &[usize],
+    ) -> Result<Program, LoadError> {
         let code = scry_ebpf::insn::encode_all(insns);
-        match prog_load(ty, name, &code, None) {
+        match prog_load(ty, name, &code, subprograms, None) {
             Ok(fd) => Ok(Program {
                 fd,
                 name: name.to_string(),
@@ -117,7 +171,7 @@ impl Program {
                 let mut size = 1 << 20;
                 loop {
                     let mut log = vec![0u8; size];
-                    let result = prog_load(ty, name, &code, Some(&mut log));
+                    let result = prog_load(ty, name, &code, subprograms, Some(&mut log));
                     match result {
                         Ok(fd) => {
                             return Ok(Program {

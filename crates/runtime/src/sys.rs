@@ -15,6 +15,7 @@ pub const BPF_MAP_GET_NEXT_KEY: u32 = 4;
 pub const BPF_PROG_LOAD: u32 = 5;
 pub const BPF_PROG_TEST_RUN: u32 = 10;
 pub const BPF_RAW_TRACEPOINT_OPEN: u32 = 17;
+pub const BPF_BTF_LOAD: u32 = 18;
 pub const BPF_LINK_CREATE: u32 = 28;
 
 /// `union bpf_attr` as a zeroed, 8-byte aligned byte area; commands fill their fields.

@@ -1286,10 +1286,7 @@ impl Checker<'_> {
                 if !known {
                     self.error(first.span, format!("Undefined map: {}", map_label(map)));
                 }
-                if name == "len" {
-                    let message = "len() of a map is not supported by scry yet (it needs map iteration in the kernel)";
-                    self.error(call.span, message);
-                }
+
                 for key in keys {
                     self.expr(key);
                 }

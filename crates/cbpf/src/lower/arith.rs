@@ -132,7 +132,8 @@ impl Gen<'_> {
     }
 
     fn scratch(&mut self, col: usize) -> Result<u32, FilterError> {
-        if self.depth >= super::wlan::LL_MEM {
+        // (The words from GENEVE_LL up hold run-time offsets.)
+        if self.depth >= super::geneve::GENEVE_LL {
             return Err(FilterError::at(
                 col,
                 "too many registers needed to evaluate expression",
@@ -178,7 +179,7 @@ impl Gen<'_> {
                 let l = self.lower;
                 let nl = l.nl;
                 let (check, base) = match proto {
-                    Proto::Link => (Pred::Const(true), 0),
+                    Proto::Link => (Pred::Const(true), l.ll_base),
                     Proto::Ip => (l.linktype(ETH_IP, *col)?, nl),
                     Proto::Ip6 => (l.linktype(ETH_IP6, *col)?, nl),
                     Proto::Arp => (l.linktype(ETH_ARP, *col)?, nl),

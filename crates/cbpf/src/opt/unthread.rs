@@ -58,7 +58,8 @@ pub(super) fn unthread(g: &mut Graph, strict: bool) -> bool {
             // Candidates: the other branch (the block then needs no test),
             // or this branch of an identical block with the same other branch.
             // (Strict merging keeps a loading block whose branches agree.)
-            let bypass = !strict || z == crate::cfg::REJECT || !super::has_packet_load(stmts);
+            let bypass = !super::has_store(stmts)
+                && (!strict || z == crate::cfg::REJECT || !super::has_packet_load(stmts));
             let mut cands = if bypass { vec![z] } else { Vec::new() };
             for &b in &same_test[&(stmts.as_slice(), *jop, *src)] {
                 if let Some((bt, bf)) = g.succs(b) {

@@ -42,7 +42,6 @@ pub(crate) const LLC_KINDS: &[&str] = &[
 
 /// Keywords of the language that scry does not implement yet.
 pub(crate) const UNSUPPORTED: &[&str] = &[
-    "geneve",
     "vxlan",
     "gateway",
     "vpi",
@@ -130,6 +129,7 @@ pub(crate) fn is_keyword(s: &str) -> bool {
                 | "vlan"
                 | "mpls"
                 | "pppoes"
+                | "geneve"
                 | "pppoed"
                 | "inbound"
                 | "outbound"

@@ -479,3 +479,65 @@ pub fn radiotap_frames(rng: &mut Rng) -> Vec<Vec<u8>> {
         })
         .collect()
 }
+
+/// A Geneve header (version, option words, protocol, VNI) and its options.
+pub fn geneve(version: u8, opt_words: u8, proto: u16, vni: u32, payload: &[u8]) -> Vec<u8> {
+    let mut v = vec![(version << 6) | opt_words, 0];
+    v.extend_from_slice(&proto.to_be_bytes());
+    v.extend_from_slice(&(vni << 8).to_be_bytes());
+    for w in 0..opt_words {
+        v.extend_from_slice(&[0x01, 0x02, 0x80 | w, 0x00]);
+    }
+    v.extend_from_slice(payload);
+    v
+}
+
+/// Geneve tunnels over IPv4 (with options and fragments) and IPv6, carrying
+/// Ethernet frames or bare IP packets; some with another UDP port or a
+/// Geneve version other than 0.
+pub fn geneve_frames(rng: &mut Rng) -> Vec<Vec<u8>> {
+    let mut out = Vec::new();
+    let a6 = ip6_addrs();
+    for (i, l3) in l3_packets(rng).into_iter().enumerate().filter(|(i, _)| i % 2 == 0) {
+        let (version, port) = match i % 23 {
+            0 => (1, 6081),
+            11 => (0, 4789),
+            _ => (0, 6081),
+        };
+        let opt_words = [0u8, 1, 3, 0, 2][i % 5];
+        let vni = rng.pick(&[10u32, 20, 0xab_cdef]);
+        let payload = match (i / 2) % 4 {
+            // A bare IP packet, typed by Geneve's protocol field.
+            3 if l3.ethertype != 0x806 => geneve(version, opt_words, l3.ethertype, vni, &l3.bytes),
+            _ => {
+                let inner = ether(
+                    rng.pick(&MACS),
+                    rng.pick(&MACS[..2]),
+                    l3.ethertype,
+                    &l3.bytes,
+                );
+                geneve(version, opt_words, 0x6558, vni, &inner)
+            }
+        };
+        let u = udp(40000 + i as u16, port, &payload);
+        let frame = if i % 6 == 4 {
+            ether(
+                MACS[0],
+                MACS[1],
+                0x86dd,
+                &ipv6(17, rng.pick(&a6), rng.pick(&a6), None, &u),
+            )
+        } else {
+            let frag = if i % 13 == 5 { 0x00b9 } else { 0x4000 };
+            let opts = usize::from(i % 7 == 2);
+            ether(
+                MACS[1],
+                MACS[0],
+                0x800,
+                &ipv4(17, rng.pick(&IP4), rng.pick(&IP4), frag, opts, &u),
+            )
+        };
+        out.push(frame);
+    }
+    out
+}

@@ -69,6 +69,24 @@ impl Builder<'_, '_> {
                 }
                 Ok(())
             }
+            "len" => match &args[0].kind {
+                ExprKind::Map { name, .. } => {
+                    // bpf_for_each_map_elem returns how many elements it visited; the
+                    // callback only says "continue".
+                    let index = self.map_index(name, args[0].span)?;
+                    let map = self.shared.user_map_ids[index];
+                    let callback = *self
+                        .continue_callback
+                        .get_or_insert_with(|| self.asm.label());
+                    self.asm.load_map(Reg::R1, map);
+                    self.asm.load_func(Reg::R2, callback);
+                    self.asm.mov_imm(Reg::R3, 0);
+                    self.asm.mov_imm(Reg::R4, 0);
+                    self.asm.call(helper::FOR_EACH_MAP_ELEM);
+                    Ok(())
+                }
+                _ => Err(Diagnostic::error(args[0].span, "len() expects a map")),
+            },
             "has_key" => match &args[0].kind {
                 ExprKind::Map { name, .. } => self.map_has_key(name, &args[1..], expr.span),
                 _ => Err(Diagnostic::error(args[0].span, "has_key() expects a map")),
