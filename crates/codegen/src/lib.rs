@@ -189,6 +189,8 @@ pub struct Options {
     pub ringbuf_size: u32,
     /// `-p`: probes other than BEGIN/END fire only in this process.
     pub pid_filter: Option<u32>,
+    /// Possible CPUs of the machine the programs will run on (per-CPU map reads).
+    pub n_cpus: u32,
 }
 
 impl Default for Options {
@@ -197,6 +199,7 @@ impl Default for Options {
             map_keys_max: 4096,
             ringbuf_size: 1 << 22,
             pid_filter: None,
+            n_cpus: 1,
         }
     }
 }

@@ -42,6 +42,8 @@ pub(crate) struct Shared<'a> {
     pub zeros_size: u32,
     pub uses_stacks: bool,
     pub uses_user_stacks: bool,
+    /// Possible CPUs of the target machine.
+    pub n_cpus: u32,
 }
 
 impl Shared<'_> {
@@ -508,6 +510,7 @@ pub(crate) fn compile(
         zeros_size: 8,
         uses_stacks: false,
         uses_user_stacks: false,
+        n_cpus: options.n_cpus.max(1),
     };
     let mut programs = Vec::new();
     let mut errors = Vec::new();

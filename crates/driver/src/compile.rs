@@ -88,6 +88,9 @@ pub fn compile(
         map_keys_max: options.map_keys_max,
         pid_filter: options.pid,
         ringbuf_size: options.ringbuf_size,
+        n_cpus: scry_runtime::cpu::possible()
+            .map(|c| c.len() as u32)
+            .unwrap_or(1),
     };
     let compiled = match scry_codegen::compile(&parsed.program, &analysis, &codegen_options) {
         Ok(compiled) => compiled,

@@ -689,11 +689,8 @@ pub fn run(
     if options.flamegraph.is_some() || options.folded.is_some() {
         write_flamegraph(&dumps, options)?;
     }
-    if let Some(mut child) = child
-        && !child.has_exited()
-    {
-        let _ = sys::kill(child.pid, libc::SIGTERM);
-        child.wait();
+    if let Some(mut child) = child {
+        child.stop();
     }
     attach::detach_all(attachments);
     drop(programs);

@@ -339,6 +339,18 @@ impl HeldChild {
         self.exited
     }
 
+    /// Ends the child: one never released exits by itself once its release pipe closes; a
+    /// running one gets SIGTERM. Then waits for it.
+    pub fn stop(&mut self) {
+        if self.has_exited() {
+            return;
+        }
+        if self.release.take().is_none() {
+            let _ = kill(self.pid, libc::SIGTERM);
+        }
+        self.wait();
+    }
+
     /// Waits for the child to exit.
     pub fn wait(&mut self) {
         if !self.exited {
@@ -379,6 +391,11 @@ pub fn spawn_held(argv: &[String]) -> io::Result<HeldChild> {
     if pid == 0 {
         // SAFETY: see above.
         unsafe {
+            // The parent's signal handlers only set flags: take the defaults back, so that
+            // SIGINT/SIGTERM end the held child.
+            for signal in [libc::SIGINT, libc::SIGTERM, libc::SIGHUP] {
+                libc::signal(signal, libc::SIG_DFL);
+            }
             libc::close(fds[1]);
             let mut byte = 0u8;
             let n = libc::read(fds[0], (&mut byte as *mut u8).cast(), 1);

@@ -701,7 +701,17 @@ impl Checker<'_> {
                 let key_types: Vec<Type> = keys.iter().map(|k| self.expr(k)).collect();
                 match self.typed.map(name).map(|(_, m)| m.clone()) {
                     Some(map) => {
-                        if !keys.is_empty() && map.keys.len() != keys.len() && self.report {
+                        if keys.is_empty() && !map.keys.is_empty() {
+                            let message = format!(
+                                "{} is used without a key, but it has {} key(s)",
+                                map_label(name),
+                                map.keys.len()
+                            );
+                            self.error(expr.span, message);
+                        } else if !keys.is_empty() && (map.keys.len() == keys.len() || self.report)
+                        {
+                            // Reads widen key types too (a longer string key must not be cut
+                            // to the size an assignment chose).
                             self.assign_map_keys(name, key_types, expr.span);
                         }
                         map.value.read_type()
@@ -759,7 +769,8 @@ impl Checker<'_> {
                     }
                 }
                 if op.is_comparison() || op.is_logical() {
-                    Type::U64
+                    // As bpftrace: integer comparisons and logical operators give int64.
+                    Type::I64
                 } else if let (Type::Ptr { .. }, BinaryOp::Add | BinaryOp::Sub) = (&l, op) {
                     l
                 } else {

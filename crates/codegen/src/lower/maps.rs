@@ -108,79 +108,63 @@ impl Builder<'_, '_> {
     /// r0 = an aggregation's value over all CPUs (as current bpftrace): the per-CPU values of
     /// the key are combined in a bounded loop with `bpf_map_lookup_percpu_elem`.
     fn read_aggregation(&mut self, index: usize, key: u32, kind: &MapValue) -> Result<()> {
-        const MAX_CPUS: i32 = 256;
         let map = self.shared.user_map_ids[index];
-        // Three accumulators in scratch; the loop counter on the stack, where the verifier
-        // tracks its value (it does not track map memory) and so sees the loop end.
         let acc = self.scratch(24);
         let (total, count, set) = (acc as i16, acc as i16 + 8, acc as i16 + 16);
         for at in [total, count, set] {
             self.asm.store_imm(8, SCRATCH, at, 0);
         }
-        let cpu = self.push_slot(Span::default())?;
-        self.asm.store_imm(8, Reg::FP, cpu, 0);
-        let top = self.asm.label();
-        let next = self.asm.label();
-        let done = self.asm.label();
-        self.asm.bind(top);
-        self.asm.load(8, Reg::R3, Reg::FP, cpu);
-        self.asm.jump_imm(BPF_JGE, Reg::R3, MAX_CPUS, done);
-        self.asm
-            .load_map_value(Reg::R1, self.shared.internal.config, 0);
-        self.asm
-            .load(8, Reg::R1, Reg::R1, crate::config::NCPUS as i16);
-        self.asm.jump_reg(BPF_JGE, Reg::R3, Reg::R1, done);
-        self.asm.load_map(Reg::R1, map);
-        self.scratch_ptr(Reg::R2, key);
-        self.asm.call(helper::MAP_LOOKUP_PERCPU_ELEM);
-        self.asm.jump_imm(BPF_JEQ, Reg::R0, 0, next);
-        match kind {
-            MapValue::Min { signed } | MapValue::Max { signed } => {
-                let is_min = matches!(kind, MapValue::Min { .. });
-                let keep = self.asm.label();
-                let take = self.asm.label();
-                self.asm.load(8, Reg::R1, Reg::R0, 8);
-                self.asm.jump_imm(BPF_JEQ, Reg::R1, 0, next);
-                self.asm.load(8, Reg::R1, Reg::R0, 0);
-                self.asm.load(8, Reg::R2, SCRATCH, set);
-                self.asm.jump_imm(BPF_JEQ, Reg::R2, 0, take);
-                self.asm.load(8, Reg::R2, SCRATCH, total);
-                let op = match (is_min, signed) {
-                    (true, true) => BPF_JSGE,
-                    (true, false) => BPF_JGE,
-                    (false, true) => BPF_JSLE,
-                    (false, false) => BPF_JLE,
-                };
-                self.asm.jump_reg(op, Reg::R1, Reg::R2, keep);
-                self.asm.bind(take);
-                self.asm.store(8, SCRATCH, total, Reg::R1);
-                self.asm.store_imm(8, SCRATCH, set, 1);
-                self.asm.bind(keep);
+        // Unrolled over the possible CPUs (known when compiling on the target): no loop for
+        // the verifier to walk, so reads inside user loops stay cheap to verify.
+        for cpu in 0..self.shared.n_cpus {
+            let next = self.asm.label();
+            self.asm.load_map(Reg::R1, map);
+            self.scratch_ptr(Reg::R2, key);
+            self.asm.mov_imm(Reg::R3, cpu as i32);
+            self.asm.call(helper::MAP_LOOKUP_PERCPU_ELEM);
+            self.asm.jump_imm(BPF_JEQ, Reg::R0, 0, next);
+            match kind {
+                MapValue::Min { signed } | MapValue::Max { signed } => {
+                    let is_min = matches!(kind, MapValue::Min { .. });
+                    let keep = self.asm.label();
+                    let take = self.asm.label();
+                    self.asm.load(8, Reg::R1, Reg::R0, 8);
+                    self.asm.jump_imm(BPF_JEQ, Reg::R1, 0, next);
+                    self.asm.load(8, Reg::R1, Reg::R0, 0);
+                    self.asm.load(8, Reg::R2, SCRATCH, set);
+                    self.asm.jump_imm(BPF_JEQ, Reg::R2, 0, take);
+                    self.asm.load(8, Reg::R2, SCRATCH, total);
+                    let op = match (is_min, signed) {
+                        (true, true) => BPF_JSGE,
+                        (true, false) => BPF_JGE,
+                        (false, true) => BPF_JSLE,
+                        (false, false) => BPF_JLE,
+                    };
+                    self.asm.jump_reg(op, Reg::R1, Reg::R2, keep);
+                    self.asm.bind(take);
+                    self.asm.store(8, SCRATCH, total, Reg::R1);
+                    self.asm.store_imm(8, SCRATCH, set, 1);
+                    self.asm.bind(keep);
+                }
+                MapValue::Avg { .. } | MapValue::Stats { .. } => {
+                    self.asm.load(8, Reg::R1, Reg::R0, 0);
+                    self.asm.load(8, Reg::R2, SCRATCH, total);
+                    self.asm.alu(BPF_ADD, Reg::R2, Reg::R1);
+                    self.asm.store(8, SCRATCH, total, Reg::R2);
+                    self.asm.load(8, Reg::R1, Reg::R0, 8);
+                    self.asm.load(8, Reg::R2, SCRATCH, count);
+                    self.asm.alu(BPF_ADD, Reg::R2, Reg::R1);
+                    self.asm.store(8, SCRATCH, count, Reg::R2);
+                }
+                _ => {
+                    self.asm.load(8, Reg::R1, Reg::R0, 0);
+                    self.asm.load(8, Reg::R2, SCRATCH, total);
+                    self.asm.alu(BPF_ADD, Reg::R2, Reg::R1);
+                    self.asm.store(8, SCRATCH, total, Reg::R2);
+                }
             }
-            MapValue::Avg { .. } | MapValue::Stats { .. } => {
-                self.asm.load(8, Reg::R1, Reg::R0, 0);
-                self.asm.load(8, Reg::R2, SCRATCH, total);
-                self.asm.alu(BPF_ADD, Reg::R2, Reg::R1);
-                self.asm.store(8, SCRATCH, total, Reg::R2);
-                self.asm.load(8, Reg::R1, Reg::R0, 8);
-                self.asm.load(8, Reg::R2, SCRATCH, count);
-                self.asm.alu(BPF_ADD, Reg::R2, Reg::R1);
-                self.asm.store(8, SCRATCH, count, Reg::R2);
-            }
-            _ => {
-                self.asm.load(8, Reg::R1, Reg::R0, 0);
-                self.asm.load(8, Reg::R2, SCRATCH, total);
-                self.asm.alu(BPF_ADD, Reg::R2, Reg::R1);
-                self.asm.store(8, SCRATCH, total, Reg::R2);
-            }
+            self.asm.bind(next);
         }
-        self.asm.bind(next);
-        self.asm.load(8, Reg::R3, Reg::FP, cpu);
-        self.asm.alu_imm(BPF_ADD, Reg::R3, 1);
-        self.asm.store(8, Reg::FP, cpu, Reg::R3);
-        self.asm.goto(top);
-        self.asm.bind(done);
-        self.pop_slot();
         self.asm.load(8, Reg::R0, SCRATCH, total);
         if matches!(kind, MapValue::Avg { .. } | MapValue::Stats { .. }) {
             let zero = self.asm.label();
