@@ -508,6 +508,22 @@ pub fn run(
     printer: &mut dyn Printer,
     options: &RunOptions,
 ) -> Result<i32, RunError> {
+    if let Some(argv) = &options.command {
+        let program = &argv[0];
+        let found = if program.contains('/') {
+            std::path::Path::new(program).is_file()
+        } else {
+            std::env::var("PATH")
+                .unwrap_or_default()
+                .split(':')
+                .any(|dir| std::path::Path::new(dir).join(program).is_file())
+        };
+        if !found {
+            return Err(RunError::Attach(format!(
+                "ERROR: -c: command not found: {program}"
+            )));
+        }
+    }
     let stop = Arc::new(AtomicBool::new(false));
     for signal in [
         signal_hook::consts::SIGINT,

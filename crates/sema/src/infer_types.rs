@@ -1375,7 +1375,9 @@ impl Checker<'_> {
                     None => self.options.max_strlen,
                     Some(n) => match self.constant(n) {
                         Some(n) if n > 0 => (n as u32).min(self.options.max_strlen),
-                        _ => self.options.max_strlen,
+                        // str(p, 0): an empty string.
+                        Some(_) => 1,
+                        None => self.options.max_strlen,
                     },
                 };
                 match &types[0] {

@@ -125,8 +125,8 @@ impl Builder<'_, '_> {
                 if let Some(length) = args.get(1).filter(|a| a.as_int().is_none()) {
                     // A run-time length: str(p, n) reads at most n bytes plus the NUL.
                     let slot = self.push_slot(expr.span)?;
+                    // The length counts the terminating NUL, as in current bpftrace.
                     self.scalar(length)?;
-                    self.asm.alu_imm(BPF_ADD, Reg::R0, 1);
                     let ok = self.asm.label();
                     self.asm.jump_imm(BPF_JLE, Reg::R0, capacity as i32, ok);
                     self.asm.mov_imm(Reg::R0, capacity as i32);

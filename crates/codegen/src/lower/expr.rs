@@ -441,6 +441,11 @@ impl Builder<'_, '_> {
                 self.asm.load(8, Reg::R1, Reg::R1, config::START_NS as i16);
                 self.asm.alu(BPF_SUB, Reg::R0, Reg::R1);
             }
+            "ncpus" => {
+                self.asm
+                    .load_map_value(Reg::R1, self.shared.internal.config, 0);
+                self.asm.load(8, Reg::R0, Reg::R1, config::NCPUS as i16);
+            }
             "cpid" => {
                 self.asm
                     .load_map_value(Reg::R1, self.shared.internal.config, 0);
