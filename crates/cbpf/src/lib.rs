@@ -13,12 +13,15 @@
 //! carp ah esp`, 802.3/LLC ones such as `stp iso ipx atalk llc` and IS-IS PDU
 //! types), `ether host/src/dst/proto`, `broadcast`/`multicast`, `less`/
 //! `greater`/`len`, accessors with arithmetic, named constants, `vlan`,
-//! `mpls`, `pppoed`/`pppoes`, `inbound`/`outbound`/`ifindex`, and 802.11
+//! `mpls`, `pppoed`/`pppoes`, `geneve [vni]` (later primitives test the
+//! encapsulated packet, through offsets kept in scratch memory),
+//! `inbound`/`outbound`/`ifindex`, and 802.11
 //! `type`/`subtype`/`dir`/`wlan ra|ta|addrN`; link types EN10MB, RAW,
 //! LINUX_SLL, LINUX_SLL2, NULL, LOOP, PPP, IEEE802_11 and IEEE802_11_RADIO.
-//! Not yet: `geneve`, `gateway`, DECnet addresses, ATM/SS7/pf keywords, and
-//! network-layer tests over 802.11; they fail with "... is not supported by
-//! scry yet".
+//! Not yet: `vxlan` (not in libpcap 1.10), `gateway`, DECnet addresses,
+//! ATM/SS7/pf keywords, network-layer tests over 802.11, and after `geneve`
+//! nested `geneve`, `protochain` and arithmetic on packet data; they fail
+//! with "... is not supported by scry yet".
 
 pub mod ast;
 pub mod capture;
@@ -92,6 +95,8 @@ pub fn compile(expr: &str, opts: &Options) -> Result<Vec<Insn>, FilterError> {
                 "expression rejects all packets".into(),
             ));
         }
+    } else if opts.optimize {
+        opt::dedupe(&mut g);
     }
     // Run-time link-header offsets (radiotap) are computed once, first; the
     // `geneve` offsets start as zeros where a path may read them unset.
@@ -108,11 +113,25 @@ pub fn compile(expr: &str, opts: &Options) -> Result<Vec<Insn>, FilterError> {
         code.push(Insn::stmt(insn::op::LD | insn::op::IMM, 0));
         code.extend(unset.iter().map(|&k| Insn::stmt(insn::op::ST, k)));
     }
-    if let (Some(pro), cfg::Node::Block { stmts, .. }) = (prologue, &mut g.nodes[g.root]) {
-        stmts.splice(0..0, pro);
-        if opts.optimize && !pred.has_protochain() {
-            opt::tidy(&mut g);
+    match (prologue, &mut g.nodes[g.root]) {
+        (Some(pro), cfg::Node::Block { stmts, .. }) => {
+            stmts.splice(0..0, pro);
+            if opts.optimize && !pred.has_protochain() {
+                opt::tidy(&mut g);
+            }
         }
+        // A `protochain` walk first: a block of its own, always passed.
+        (Some(pro), cfg::Node::Raw { .. }) => {
+            g.nodes.push(cfg::Node::Block {
+                stmts: pro,
+                jop: insn::op::JGE,
+                src: ir::Src::K(0),
+                jt: g.root,
+                jf: g.root,
+            });
+            g.root = g.nodes.len() - 1;
+        }
+        (None, _) | (Some(_), cfg::Node::Ret(_)) => {}
     }
     g.emit()
 }

@@ -2,7 +2,9 @@
 //! identical blocks, and removal of loads whose value a register already
 //! holds. Every transformation keeps the verdict of the unoptimized program
 //! on every packet, truncated ones included: a test is only skipped when the
-//! very same loads were already performed on every path to it.
+//! very same loads were already performed on every path to it. Threading is
+//! undone where it keeps blocks from merging (`unthread`), and blocks that
+//! store `geneve` offsets for later blocks are never skipped or moved.
 
 use crate::cfg::{Graph, Node, NodeId};
 use crate::insn::{Insn, op};
@@ -458,6 +460,16 @@ fn thread(g: &mut Graph, strict: bool) -> bool {
 /// both branches reject (a failing load rejects too). Returns whether
 /// anything changed.
 fn merge(g: &mut Graph, strict: bool) -> bool {
+    merge_with(g, strict, true)
+}
+
+/// Merges identical nodes only: safe even where blocks hand registers to
+/// each other (`protochain` walks), for filters the optimizer leaves alone.
+pub fn dedupe(g: &mut Graph) {
+    merge_with(g, true, false);
+}
+
+fn merge_with(g: &mut Graph, strict: bool, bypass: bool) -> bool {
     let mut order = g.order();
     order.reverse(); // leaves first
     let mut canon: Vec<NodeId> = (0..g.nodes.len()).collect();
@@ -469,6 +481,7 @@ fn merge(g: &mut Graph, strict: bool) -> bool {
             *jt = canon[*jt];
             *jf = canon[*jf];
             if jt == jf
+                && bypass
                 && !has_store(stmts)
                 && (!strict || *jt == crate::cfg::REJECT || !has_packet_load(stmts))
             {

@@ -682,6 +682,9 @@ fn geneve_matches_libpcap() {
         "(tcp or icmp) and not geneve",
         "geneve and (tcp port 80 or udp port 53 or arp)",
         "geneve and not (host 10.0.0.1 or ether src 01:02:03:04:05:06)",
+        // Neither program is optimized (header-chain walks).
+        "ip6 protochain 17 and geneve and ip",
+        "ip protochain 17 and geneve 10",
     ];
     let mut rng = Rng(0x6e6e_7665);
     let mut frames = packets::geneve_frames(&mut rng);

@@ -105,11 +105,11 @@ const UNSUPPORTED: &[(&str, &str)] = &[
     ),
     (
         "geneve and ip[ip[0]] = 1",
-        "variable packet offsets after 'geneve' are not supported by scry yet",
+        "computed offsets on packet data after 'geneve' are not supported by scry yet",
     ),
     (
         "geneve and ip[0] = ip[1]",
-        "arithmetic on packet data after 'geneve' is not supported by scry yet",
+        "arithmetic or computed offsets on packet data after 'geneve' are not supported",
     ),
     (
         "host example.invalid",

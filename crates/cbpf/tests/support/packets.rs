@@ -498,7 +498,11 @@ pub fn geneve(version: u8, opt_words: u8, proto: u16, vni: u32, payload: &[u8]) 
 pub fn geneve_frames(rng: &mut Rng) -> Vec<Vec<u8>> {
     let mut out = Vec::new();
     let a6 = ip6_addrs();
-    for (i, l3) in l3_packets(rng).into_iter().enumerate().filter(|(i, _)| i % 2 == 0) {
+    for (i, l3) in l3_packets(rng)
+        .into_iter()
+        .enumerate()
+        .filter(|(i, _)| i % 2 == 0)
+    {
         let (version, port) = match i % 23 {
             0 => (1, 6081),
             11 => (0, 4789),
