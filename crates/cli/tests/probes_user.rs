@@ -43,7 +43,8 @@ int main(int argc, char **argv) {
         }
         printf("semaphore=%d\n", scrytest_tick_semaphore);
     }
-    if (mode == 2) printf("%ld\n", scry_busy(600000000L));
+        if (mode == 2) printf("%ld\n", scry_busy(600000000L));
+    if (mode == 3) { printf("%ld\n", scry_add(1, 2)); fflush(stdout); usleep(500000); }
     return 0;
 }
 "#;
@@ -290,7 +291,9 @@ fn usym_of_the_probed_instruction_and_kaddr() {
     let program =
         format!("uprobe:{path}:scry_add {{ printf(\"%s\\n\", usym(reg(\"ip\"))); exit(); }}");
     let tracer = Tracer::scry(&["-e", &program]);
-    run_target(&binary, "0");
+    // usym() is resolved when the record is printed: the process must still be there
+    // (bpftrace has the same limit); mode 3 lingers after the call.
+    run_target(&binary, "3");
     let run = tracer.finish(Duration::from_secs(30));
     run.assert_success();
     assert_eq!(

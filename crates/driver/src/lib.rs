@@ -19,4 +19,4 @@ pub mod verifier;
 
 pub use compile::{CompileError, CompileOptions, Output, compile};
 pub use kernel::LiveKernel;
-pub use session::{RunError, RunOptions, run};
+pub use session::{MapObserver, RunError, RunOptions, run, run_observed};

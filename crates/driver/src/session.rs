@@ -508,6 +508,24 @@ pub fn run(
     printer: &mut dyn Printer,
     options: &RunOptions,
 ) -> Result<i32, RunError> {
+    run_observed(output, printer, options, None)
+}
+
+/// Something that wants every map's contents while a program runs (the Prometheus exporter).
+pub trait MapObserver {
+    /// How often to read the maps.
+    fn period(&self) -> std::time::Duration;
+    /// Every user map, decoded; called from the event loop every `period`, and once at the end.
+    fn maps(&mut self, dumps: &[scry_output::MapDump]);
+}
+
+/// [`run`], reading every map for `observer` every `observer.period()`.
+pub fn run_observed(
+    output: &Output,
+    printer: &mut dyn Printer,
+    options: &RunOptions,
+    mut observer: Option<&mut dyn MapObserver>,
+) -> Result<i32, RunError> {
     if let Some(argv) = &options.command {
         let program = &argv[0];
         let found = if program.contains('/') {
@@ -642,7 +660,17 @@ pub fn run(
         child.release();
     }
     let mut last_snapshot = Instant::now();
+    let mut last_observed = Instant::now();
     while flow == Flow::Continue {
+        if let Some(observer) = observer.as_deref_mut()
+            && last_observed.elapsed() >= observer.period()
+        {
+            let dumps: Vec<_> = (0..compiled.user_maps.len())
+                .filter_map(|i| handler.dump(i).ok())
+                .collect();
+            observer.maps(&dumps);
+            last_observed = Instant::now();
+        }
         if stop.load(Ordering::Relaxed) {
             break;
         }
@@ -691,6 +719,9 @@ pub fn run(
     }
     handler.check_full_maps();
     let lost = handler.counters().first().copied().unwrap_or(0);
+    if let Some(observer) = observer.as_deref_mut() {
+        observer.maps(&dumps);
+    }
     let result = handler.printer.end_of_run(&dumps).and_then(|_| {
         if lost > 0 {
             handler.printer.lost_events(lost)?;
