@@ -719,7 +719,7 @@ pub fn run_observed(
     }
     handler.check_full_maps();
     let lost = handler.counters().first().copied().unwrap_or(0);
-    if let Some(observer) = observer.as_deref_mut() {
+    if let Some(observer) = observer {
         observer.maps(&dumps);
     }
     let result = handler.printer.end_of_run(&dumps).and_then(|_| {
