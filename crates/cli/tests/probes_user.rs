@@ -322,3 +322,21 @@ fn raw_tracepoint_arguments_typed_by_btf() {
     assert_eq!(code, 0, "{stderr}");
     assert_eq!(stdout.lines().next(), Some("1 1"), "{stdout}");
 }
+
+#[test]
+fn named_constants_without_headers() {
+    if !can_trace("named_constants_without_headers") {
+        return;
+    }
+    let dir = TempDir::new();
+    let script = dir.path().join("constants.bt");
+    std::fs::write(
+        &script,
+        "#define LIMIT 0x10\nBEGIN { printf(\"%d %d %d %d\\n\", AF_INET6, TASK_UNINTERRUPTIBLE, TCP_LISTEN, LIMIT); exit(); }\n",
+    )
+    .expect("write script");
+    let (code, stdout, stderr) = scry_output(&[script.to_str().expect("utf-8")]);
+    assert_eq!(code, 0, "{stderr}");
+    // AF_INET6 and TASK_UNINTERRUPTIBLE are built in, TCP_LISTEN comes from the kernel's BTF.
+    assert_eq!(stdout.lines().next(), Some("10 2 10 16"));
+}

@@ -39,6 +39,42 @@ pub fn variable(name: &str) -> Option<Type> {
     })
 }
 
+/// C macros scripts use without headers (their values are Linux ABI).
+pub fn c_macro(name: &str) -> Option<i64> {
+    Some(match name {
+        "AF_UNSPEC" => 0,
+        "AF_UNIX" | "AF_LOCAL" => 1,
+        "AF_INET" => 2,
+        "AF_INET6" => 10,
+        "AF_NETLINK" => 16,
+        "AF_PACKET" => 17,
+        "TASK_RUNNING" => 0,
+        "TASK_INTERRUPTIBLE" => 1,
+        "TASK_UNINTERRUPTIBLE" => 2,
+        "__TASK_STOPPED" => 4,
+        "__TASK_TRACED" => 8,
+        "EXIT_DEAD" => 16,
+        "EXIT_ZOMBIE" => 32,
+        "TASK_PARKED" => 64,
+        "TASK_DEAD" => 128,
+        "TASK_WAKEKILL" => 256,
+        "TASK_NOLOAD" => 1024,
+        "O_RDONLY" => 0,
+        "O_WRONLY" => 1,
+        "O_RDWR" => 2,
+        "O_CREAT" => 0o100,
+        "O_TRUNC" => 0o1000,
+        "O_APPEND" => 0o2000,
+        "O_DIRECT" => 0o40000,
+        "SIGKILL" => 9,
+        "SIGTERM" => 15,
+        "SIGINT" => 2,
+        "SIGUSR1" => 10,
+        "SIGUSR2" => 12,
+        _ => return None,
+    })
+}
+
 /// Aggregation functions: only valid as the value of a map assignment.
 pub const AGGREGATIONS: &[&str] = &[
     "count", "sum", "avg", "min", "max", "stats", "hist", "lhist",
@@ -65,6 +101,8 @@ pub const FUNCTIONS: &[(&str, usize, usize)] = &[
     ("ksym", 1, 1),
     ("kaddr", 1, 1),
     ("reg", 1, 1),
+    ("kptr", 1, 1),
+    ("uptr", 1, 1),
     ("usym", 1, 1),
     ("ntop", 1, 2),
     ("time", 0, 1),

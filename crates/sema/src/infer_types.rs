@@ -125,6 +125,8 @@ impl Typed {
 
 struct Checker<'a> {
     probes: &'a [ProbeInfo],
+    /// Integer `#define`s of the script.
+    defines: HashMap<String, i64>,
     kernel: &'a dyn KernelInfo,
     options: &'a Options,
     typed: Typed,
@@ -722,7 +724,15 @@ impl Checker<'_> {
                     }
                 }
             }
-            ExprKind::Ident(name) => self.identifier(name, expr.span),
+            ExprKind::Ident(name) => match self.named_constant(name) {
+                // `#define`s, kernel enum values from BTF (TCP_ESTABLISHED) and the C
+                // constants scripts use without headers (AF_INET, TASK_RUNNING).
+                Some(value) if builtins::variable(name).is_none() => {
+                    self.typed.constants.insert(expr.id.0, value as u64);
+                    Type::I64
+                }
+                _ => self.identifier(name, expr.span),
+            },
             ExprKind::Positional(n) => {
                 match self.options.positional.get((*n as usize).wrapping_sub(1)) {
                     Some(p) if p.parse::<i64>().is_ok() || p.starts_with("0x") => Type::I64,
@@ -1068,6 +1078,18 @@ impl Checker<'_> {
         }
     }
 
+    /// The value of a named constant: the script's `#define NAME value`, an enumerator of the
+    /// kernel's BTF, or a well-known C macro.
+    fn named_constant(&self, name: &str) -> Option<i64> {
+        if let Some(value) = self.defines.get(name) {
+            return Some(*value);
+        }
+        if let Some(value) = self.kernel.btf().and_then(|btf| btf.enum_value(name)) {
+            return Some(value.as_i64());
+        }
+        builtins::c_macro(name)
+    }
+
     fn identifier(&mut self, name: &str, span: Span) -> Type {
         let Some(ty) = builtins::variable(name) else {
             self.error(span, format!("Unknown identifier: '{name}'"));
@@ -1411,6 +1433,27 @@ impl Checker<'_> {
                 Type::Buf(size)
             }
             "ksym" => Type::Ksym,
+            // kptr()/uptr(): the same pointer, read from kernel or user memory from now on.
+            "kptr" | "uptr" => match &types[0] {
+                Type::Ptr { pointee, .. } => Type::Ptr {
+                    pointee: pointee.clone(),
+                    user: name == "uptr",
+                },
+                Type::Int { .. } | Type::None => Type::Ptr {
+                    pointee: Box::new(Type::Int {
+                        bytes: 1,
+                        signed: true,
+                    }),
+                    user: name == "uptr",
+                },
+                other => {
+                    self.error(
+                        args[0].span,
+                        format!("{name}() expects a pointer or an integer ({other} supplied)"),
+                    );
+                    Type::None
+                }
+            },
             "reg" => {
                 let known = [
                     "ip", "sp", "bp", "ax", "bx", "cx", "dx", "si", "di", "r8", "r9", "r10", "r11",
@@ -1630,8 +1673,24 @@ pub fn run(
     options: &Options,
     diagnostics: &mut Diagnostics,
 ) -> Typed {
+    let defines = program
+        .directives
+        .iter()
+        .filter_map(|d| match &d.kind {
+            ast::DirectiveKind::Define { name, value } => {
+                let value = value.trim();
+                let parsed = match value.strip_prefix("0x") {
+                    Some(hex) => i64::from_str_radix(hex, 16).ok(),
+                    None => value.parse().ok(),
+                };
+                parsed.map(|v| (name.clone(), v))
+            }
+            _ => None,
+        })
+        .collect();
     let mut checker = Checker {
         probes,
+        defines,
         kernel,
         options,
         typed: Typed {

@@ -72,6 +72,17 @@ impl Builder<'_, '_> {
                 }
             },
             ExprKind::Map { name, keys } => self.map_read_scalar(name, keys, expr.span)?,
+            ExprKind::Ident(_)
+                if self
+                    .shared
+                    .analysis
+                    .typed
+                    .constants
+                    .contains_key(&expr.id.0) =>
+            {
+                let value = self.shared.analysis.typed.constants[&expr.id.0];
+                self.asm.load_const(Reg::R0, value);
+            }
             ExprKind::Ident(name) => self.builtin(name, expr.span)?,
             ExprKind::Call { .. } => self.call_scalar(expr)?,
             ExprKind::Binary { op, lhs, rhs } => self.binary(*op, lhs, rhs, expr.span)?,
