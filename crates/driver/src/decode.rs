@@ -123,7 +123,7 @@ impl<'a> Decoder<'a> {
             Type::Probe => Value::Sym(self.probe_name(word)),
             Type::Func => {
                 let name = self.probe_name(word);
-                Value::Sym(name.rsplit(':').next().unwrap_or_default().to_string())
+                Value::Sym(demangle(name.rsplit(':').next().unwrap_or_default()))
             }
             Type::Username => Value::Sym(self.username(word as u32)),
             Type::Ksym => {
@@ -316,6 +316,20 @@ impl<'a> Decoder<'a> {
     }
 }
 
+/// A C++ or Rust symbol in source form (`_ZN3foo3barEv` → `foo::bar`); others unchanged.
+pub fn demangle(symbol: &str) -> String {
+    if let Ok(demangled) = rustc_demangle::try_demangle(symbol) {
+        return format!("{demangled:#}");
+    }
+    if symbol.starts_with("_Z")
+        && let Ok(parsed) = cpp_demangle::Symbol::new(symbol)
+        && let Ok(text) = parsed.demangle()
+    {
+        return text;
+    }
+    symbol.to_string()
+}
+
 fn format_inet(family: u64, addr: &[u8]) -> String {
     match family {
         2 if addr.len() >= 4 => {
@@ -338,6 +352,16 @@ fn boot_wall_ns() -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn demangles_cpp_and_rust() {
+        assert_eq!(demangle("_ZN3foo3barEv"), "foo::bar()");
+        assert_eq!(
+            demangle("_ZN4core3fmt5write17h0123456789abcdefE"),
+            "core::fmt::write"
+        );
+        assert_eq!(demangle("readline"), "readline");
+    }
 
     #[test]
     fn inet_formats() {
