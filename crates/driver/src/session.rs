@@ -183,6 +183,13 @@ fn attach_program(
     let online = || scry_runtime::cpu::online().map_err(RunError::Io);
     for target in &spec.targets {
         let what = target.probe_name();
+        // The index of the probe's name: the attach cookie multi-target programs read.
+        let cookie = decoder
+            .compiled
+            .probe_names
+            .iter()
+            .position(|n| *n == what)
+            .unwrap_or(0) as u64;
         let attach_error = |e: attach::AttachError| {
             RunError::Attach(format!("ERROR: could not attach probe {what}: {e}"))
         };
@@ -199,12 +206,6 @@ fn attach_program(
                     .map_err(|e| {
                         RunError::Attach(format!("ERROR: could not attach probe {what}: {e}"))
                     })?;
-                let cookie = decoder
-                    .compiled
-                    .probe_names
-                    .iter()
-                    .position(|n| *n == what)
-                    .unwrap_or(0) as u64;
                 attachments
                     .push(attach::tracepoint(program, id, cookie, &what).map_err(attach_error)?);
             }
@@ -254,12 +255,6 @@ fn attach_program(
                 offset,
                 ret,
             } => {
-                let cookie = decoder
-                    .compiled
-                    .probe_names
-                    .iter()
-                    .position(|n| *n == what)
-                    .unwrap_or(0) as u64;
                 attachments.push(
                     attach::kprobe(program, function, *offset, *ret, cookie, &what)
                         .map_err(attach_error)?,
@@ -283,24 +278,12 @@ fn attach_program(
             Target::Uprobe {
                 path, offset, ret, ..
             } => {
-                let cookie = decoder
-                    .compiled
-                    .probe_names
-                    .iter()
-                    .position(|n| *n == what)
-                    .unwrap_or(0) as u64;
                 attachments.push(
                     attach::uprobe(program, path, *offset, *ret, None, cookie, &what)
                         .map_err(attach_error)?,
                 );
             }
             Target::Usdt(probe) => {
-                let cookie = decoder
-                    .compiled
-                    .probe_names
-                    .iter()
-                    .position(|n| *n == what)
-                    .unwrap_or(0) as u64;
                 let attachment = attach::uprobe_with_semaphore(
                     program,
                     &probe.path,

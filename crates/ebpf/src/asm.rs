@@ -370,7 +370,7 @@ impl Asm {
                     let delta = to as i64 - gotol_at as i64 - 1;
                     let delta = i32::try_from(delta).map_err(|_| AsmError::JumpTooFar(delta))?;
                     if insn.code & 0xf0 != BPF_JA {
-                        match invert(insn.code & 0xf0) {
+                        match invert_condition(insn.code & 0xf0) {
                             // if !cond goto +1 (over the gotol)
                             Some(op) => program.insns.push(Insn {
                                 code: (insn.code & 0x0f) | op,
@@ -459,26 +459,9 @@ impl Asm {
 fn wide_width(insn: Insn) -> usize {
     match insn.code & 0xf0 {
         BPF_JA => 1,
-        op if invert(op).is_some() => 2,
+        op if invert_condition(op).is_some() => 2,
         _ => 3,
     }
-}
-
-/// The opposite condition of a conditional jump operation.
-fn invert(op: u8) -> Option<u8> {
-    Some(match op {
-        BPF_JEQ => BPF_JNE,
-        BPF_JNE => BPF_JEQ,
-        BPF_JGT => BPF_JLE,
-        BPF_JLE => BPF_JGT,
-        BPF_JGE => BPF_JLT,
-        BPF_JLT => BPF_JGE,
-        BPF_JSGT => BPF_JSLE,
-        BPF_JSLE => BPF_JSGT,
-        BPF_JSGE => BPF_JSLT,
-        BPF_JSLT => BPF_JSGE,
-        _ => return None,
-    })
 }
 
 fn size_bits(size: u32) -> u8 {

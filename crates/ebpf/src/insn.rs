@@ -83,6 +83,24 @@ pub const BPF_PSEUDO_FUNC: u8 = 4;
 /// into the map's value (direct value access, used for global data).
 pub const BPF_PSEUDO_MAP_VALUE: u8 = 2;
 
+/// The opposite condition of a conditional jump operation (`BPF_JEQ` → `BPF_JNE`); None
+/// for `BPF_JSET`, which has no inverse.
+pub fn invert_condition(op: u8) -> Option<u8> {
+    Some(match op {
+        BPF_JEQ => BPF_JNE,
+        BPF_JNE => BPF_JEQ,
+        BPF_JGT => BPF_JLE,
+        BPF_JLE => BPF_JGT,
+        BPF_JGE => BPF_JLT,
+        BPF_JLT => BPF_JGE,
+        BPF_JSGT => BPF_JSLE,
+        BPF_JSLE => BPF_JSGT,
+        BPF_JSGE => BPF_JSLT,
+        BPF_JSLT => BPF_JSGE,
+        _ => return None,
+    })
+}
+
 /// One raw `struct bpf_insn`. An `ld_imm64` occupies two of these.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub struct Insn {

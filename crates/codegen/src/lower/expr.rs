@@ -14,6 +14,23 @@ const PT_REGS_ARGS: [i16; 6] = [112, 104, 96, 88, 72, 64];
 /// x86_64 `struct pt_regs` offset of ax (the return value).
 const PT_REGS_AX: i16 = 80;
 
+/// The jump operation of an integer comparison.
+fn comparison_jump(op: BinaryOp, signed: bool) -> u8 {
+    match (op, signed) {
+        (BinaryOp::Eq, _) => BPF_JEQ,
+        (BinaryOp::Ne, _) => BPF_JNE,
+        (BinaryOp::Lt, false) => BPF_JLT,
+        (BinaryOp::Lt, true) => BPF_JSLT,
+        (BinaryOp::Le, false) => BPF_JLE,
+        (BinaryOp::Le, true) => BPF_JSLE,
+        (BinaryOp::Gt, false) => BPF_JGT,
+        (BinaryOp::Gt, true) => BPF_JSGT,
+        (BinaryOp::Ge, false) => BPF_JGE,
+        (BinaryOp::Ge, true) => BPF_JSGE,
+        _ => unreachable!("comparison operators only"),
+    }
+}
+
 /// x86_64 `struct pt_regs` offset of a 64-bit register.
 pub(crate) fn pt_regs_offset(register: &str) -> Option<i16> {
     Some(match register {
@@ -258,19 +275,8 @@ impl Builder<'_, '_> {
             }
             if op.is_comparison() && scalars {
                 let signed = self.ty(lhs).is_signed() && self.ty(rhs).is_signed();
-                let inverse = match (op, signed) {
-                    (BinaryOp::Eq, _) => BPF_JNE,
-                    (BinaryOp::Ne, _) => BPF_JEQ,
-                    (BinaryOp::Lt, false) => BPF_JGE,
-                    (BinaryOp::Lt, true) => BPF_JSGE,
-                    (BinaryOp::Le, false) => BPF_JGT,
-                    (BinaryOp::Le, true) => BPF_JSGT,
-                    (BinaryOp::Gt, false) => BPF_JLE,
-                    (BinaryOp::Gt, true) => BPF_JSLE,
-                    (BinaryOp::Ge, false) => BPF_JLT,
-                    (BinaryOp::Ge, true) => BPF_JSLT,
-                    _ => unreachable!("comparisons only"),
-                };
+                let inverse =
+                    invert_condition(comparison_jump(*op, signed)).expect("comparisons invert");
                 // A small constant on the right compares against an immediate.
                 if let Some(value) = rhs.as_int().filter(|v| *v <= i32::MAX as u64) {
                     self.scalar(lhs)?;
@@ -561,19 +567,7 @@ impl Builder<'_, '_> {
             }
             return Ok(());
         }
-        let jump = match (op, signed) {
-            (BinaryOp::Eq, _) => BPF_JEQ,
-            (BinaryOp::Ne, _) => BPF_JNE,
-            (BinaryOp::Lt, false) => BPF_JLT,
-            (BinaryOp::Lt, true) => BPF_JSLT,
-            (BinaryOp::Le, false) => BPF_JLE,
-            (BinaryOp::Le, true) => BPF_JSLE,
-            (BinaryOp::Gt, false) => BPF_JGT,
-            (BinaryOp::Gt, true) => BPF_JSGT,
-            (BinaryOp::Ge, false) => BPF_JGE,
-            (BinaryOp::Ge, true) => BPF_JSGE,
-            _ => unreachable!("logical operators are handled by binary()"),
-        };
+        let jump = comparison_jump(op, signed);
         let yes = self.asm.label();
         let end = self.asm.label();
         self.asm.jump_reg(jump, Reg::R0, Reg::R1, yes);

@@ -134,12 +134,7 @@ impl Builder<'_, '_> {
                     self.asm.load(8, Reg::R2, SCRATCH, set);
                     self.asm.jump_imm(BPF_JEQ, Reg::R2, 0, take);
                     self.asm.load(8, Reg::R2, SCRATCH, total);
-                    let op = match (is_min, signed) {
-                        (true, true) => BPF_JSGE,
-                        (true, false) => BPF_JGE,
-                        (false, true) => BPF_JSLE,
-                        (false, false) => BPF_JLE,
-                    };
+                    let op = keep_jump(is_min, *signed);
                     self.asm.jump_reg(op, Reg::R1, Reg::R2, keep);
                     self.asm.bind(take);
                     self.asm.store(8, SCRATCH, total, Reg::R1);
@@ -373,12 +368,7 @@ impl Builder<'_, '_> {
                 self.asm.load(8, Reg::R2, Reg::R0, 8);
                 self.asm.jump_imm(BPF_JEQ, Reg::R2, 0, replace);
                 self.asm.load(8, Reg::R2, Reg::R0, 0);
-                let op = match (is_min, signed) {
-                    (true, true) => BPF_JSGE,
-                    (true, false) => BPF_JGE,
-                    (false, true) => BPF_JSLE,
-                    (false, false) => BPF_JLE,
-                };
+                let op = keep_jump(is_min, *signed);
                 // Keep the stored value when the new one is not better.
                 self.asm.jump_reg(op, Reg::R1, Reg::R2, keep);
                 self.asm.bind(replace);
@@ -463,5 +453,15 @@ impl Builder<'_, '_> {
         self.asm.bind(above);
         self.asm.mov_imm(Reg::R0, last);
         self.asm.bind(end);
+    }
+}
+
+/// The jump that keeps a stored min (max) when the new value r1 is not below (above) it.
+fn keep_jump(is_min: bool, signed: bool) -> u8 {
+    match (is_min, signed) {
+        (true, true) => BPF_JSGE,
+        (true, false) => BPF_JGE,
+        (false, true) => BPF_JSLE,
+        (false, false) => BPF_JLE,
     }
 }
