@@ -368,7 +368,7 @@ impl Builder<'_, '_> {
                 self.asm.load(8, Reg::R2, Reg::R0, 8);
                 self.asm.jump_imm(BPF_JEQ, Reg::R2, 0, replace);
                 self.asm.load(8, Reg::R2, Reg::R0, 0);
-                let op = keep_jump(is_min, *signed);
+                let op = keep_jump(is_min, signed);
                 // Keep the stored value when the new one is not better.
                 self.asm.jump_reg(op, Reg::R1, Reg::R2, keep);
                 self.asm.bind(replace);
