@@ -92,6 +92,11 @@ pub enum ProgKind {
     RawTracepoint,
     /// uprobes and uretprobes (kprobe-type programs on `pt_regs`).
     Uprobe,
+    /// fentry/fexit: a tracing program on the kernel function with BTF id `btf_id`.
+    Fentry {
+        ret: bool,
+        btf_id: u32,
+    },
     /// One raw tracepoint on `sys_enter` (or `sys_exit`) serving many `syscalls:*` targets.
     SyscallDispatch {
         exit: bool,

@@ -109,6 +109,8 @@ pub(crate) struct Builder<'s, 'a> {
     pub join_size: u32,
     /// `arg0..`/`retval` come from `pt_regs` (uprobes).
     pub regs_args: bool,
+    /// fexit: the context slot of the return value (after the arguments).
+    pub fexit_retval: Option<u32>,
     /// For a USDT site: where its arguments are.
     pub usdt_args: Option<Vec<scry_sema::UsdtArg>>,
 }
@@ -142,6 +144,7 @@ impl<'s, 'a> Builder<'s, 'a> {
             join_size: 256,
             regs_args: false,
             usdt_args: None,
+            fexit_retval: None,
         }
     }
 
@@ -476,6 +479,10 @@ fn groups(
             | Target::Hardware { .. } => ProgKind::PerfEvent,
             // kprobes run on pt_regs like uprobes.
             Target::Kprobe { .. } => ProgKind::Uprobe,
+            Target::Fentry { ret, btf_id, .. } => ProgKind::Fentry {
+                ret: *ret,
+                btf_id: *btf_id,
+            },
             Target::RawTracepoint { .. } => ProgKind::RawTracepoint,
         };
         groups.push((kind, vec![target.clone()], None));
@@ -535,7 +542,13 @@ pub(crate) fn compile(
                 user: None,
             });
             builder.args_target = args_target;
-            builder.raw_args = kind == ProgKind::RawTracepoint;
+            builder.raw_args = matches!(kind, ProgKind::RawTracepoint | ProgKind::Fentry { .. });
+            if let Some(Target::Fentry {
+                ret: true, nargs, ..
+            }) = targets.first()
+            {
+                builder.fexit_retval = Some(*nargs);
+            }
             builder.regs_args = kind == ProgKind::Uprobe;
             if let Some(Target::Usdt(probe)) = targets.first() {
                 builder.usdt_args = Some(probe.args.clone());
@@ -715,7 +728,9 @@ fn program_name(targets: &[Target]) -> String {
         Some(Target::RawTracepoint { name }) => name.clone(),
         Some(Target::Uprobe { symbol, .. }) if targets.len() == 1 => symbol.clone(),
         Some(Target::Usdt(probe)) => probe.name.clone(),
-        Some(Target::Kprobe { function, .. }) => function.clone(),
+        Some(Target::Kprobe { function, .. }) | Some(Target::Fentry { function, .. }) => {
+            function.clone()
+        }
         Some(Target::Hardware { .. }) => "hardware".into(),
         Some(Target::Uprobe { .. }) => "uprobe_multi".into(),
         None => "probe".into(),

@@ -163,3 +163,64 @@ fn kprobes_compile_where_the_kernel_has_them() {
     let listing = scry_ebpf::disasm::listing(&compiled.programs[1].code.insns);
     assert!(listing.contains("r0 = *(u64 *)(r6 +80)"), "{listing}");
 }
+
+/// Where the kernel allows BPF trampolines (not this CI's kernel), fentry/fexit programs are
+/// tracing programs on the function's BTF id, reading arguments from the context array.
+#[test]
+fn fentry_and_fexit_compile_where_the_kernel_allows_them() {
+    let mut b = scry_btf::BtfBuilder::new();
+    let long = b.add_int("long", 8, scry_btf::INT_SIGNED);
+    let ulong = b.add_int("unsigned long", 8, 0);
+    let proto = b.add_func_proto(
+        long,
+        &[
+            ("file", ulong),
+            ("buf", ulong),
+            ("count", ulong),
+            ("pos", ulong),
+        ],
+        false,
+    );
+    let func = b.add_func("vfs_read", proto, 1);
+    let mut kernel = StaticKernel::sample();
+    kernel.fentry = true;
+    kernel.btf = Some(std::sync::Arc::new(
+        scry_btf::Btf::parse(b.build()).expect("valid BTF"),
+    ));
+    let parsed = scry_syntax::parse(
+        "fentry:vfs_read { @[args.count] = count(); } fexit:vfs_read { @r = hist(retval); }",
+    );
+    let mut diagnostics = Diagnostics::default();
+    let analysis = scry_sema::analyse(
+        &parsed.program,
+        &kernel,
+        &scry_sema::Options::default(),
+        &mut diagnostics,
+    )
+    .unwrap_or_else(|| panic!("{diagnostics:?}"));
+    let compiled = scry_codegen::compile(
+        &parsed.program,
+        &analysis,
+        &scry_codegen::Options::default(),
+    )
+    .expect("compiles");
+    let kinds: Vec<_> = compiled.programs.iter().map(|p| p.kind.clone()).collect();
+    assert_eq!(
+        kinds,
+        [
+            scry_codegen::ProgKind::Fentry {
+                ret: false,
+                btf_id: func.0
+            },
+            scry_codegen::ProgKind::Fentry {
+                ret: true,
+                btf_id: func.0
+            }
+        ]
+    );
+    // args.count is the third argument (ctx + 16); fexit's retval follows the 4 arguments.
+    let listing = scry_ebpf::disasm::listing(&compiled.programs[0].code.insns);
+    assert!(listing.contains("r0 = *(u64 *)(r6 +16)"), "{listing}");
+    let listing = scry_ebpf::disasm::listing(&compiled.programs[1].code.insns);
+    assert!(listing.contains("r0 = *(u64 *)(r6 +32)"), "{listing}");
+}

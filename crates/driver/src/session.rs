@@ -123,6 +123,10 @@ fn prog_type(kind: &ProgKind) -> ProgType {
         ProgKind::Tracepoint => ProgType::Tracepoint,
         ProgKind::PerfEvent => ProgType::PerfEvent,
         ProgKind::Uprobe => ProgType::Kprobe,
+        ProgKind::Fentry { ret, btf_id } => ProgType::Tracing {
+            attach_type: if *ret { 25 } else { 24 },
+            btf_id: *btf_id,
+        },
     }
 }
 
@@ -282,6 +286,9 @@ fn attach_program(
                     attach::uprobe(program, path, *offset, *ret, None, cookie, &what)
                         .map_err(attach_error)?,
                 );
+            }
+            Target::Fentry { .. } => {
+                attachments.push(attach::tracing(program, &what).map_err(attach_error)?);
             }
             Target::Usdt(probe) => {
                 let attachment = attach::uprobe_with_semaphore(

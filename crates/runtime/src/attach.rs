@@ -260,3 +260,14 @@ pub fn kprobe(
     let event = sys::perf_event_open(&attr, -1, 0).map_err(io_error(what))?;
     link_perf_event(event, program, cookie).map_err(io_error(what))
 }
+
+/// Attaches a loaded fentry/fexit program (its target was given when loading).
+pub fn tracing(program: &Program, what: &str) -> Result<Attachment, AttachError> {
+    let mut attr = BpfAttr::default();
+    attr.put_u64(0, 0).put_u32(8, program.fd() as u32);
+    let link = sys::bpf_fd(sys::BPF_RAW_TRACEPOINT_OPEN, &mut attr).map_err(io_error(what))?;
+    Ok(Attachment {
+        link: Some(link),
+        event: None,
+    })
+}

@@ -16,6 +16,12 @@ pub enum ProgType {
     PerfEvent,
     RawTracepoint,
     SocketFilter,
+    /// fentry/fexit: `attach_type` is BPF_TRACE_FENTRY (24) or BPF_TRACE_FEXIT (25), on the
+    /// kernel function with BTF id `btf_id`.
+    Tracing {
+        attach_type: u32,
+        btf_id: u32,
+    },
 }
 
 impl ProgType {
@@ -26,6 +32,7 @@ impl ProgType {
             ProgType::Tracepoint => 5,
             ProgType::PerfEvent => 7,
             ProgType::RawTracepoint => 17,
+            ProgType::Tracing { .. } => 26,
         }
     }
 }
@@ -116,6 +123,13 @@ fn prog_load(
         .put_u64(8, code.as_ptr() as u64)
         .put_u64(16, license.as_ptr() as u64)
         .put_bytes(48, &kernel_name(name));
+    if let ProgType::Tracing {
+        attach_type,
+        btf_id,
+    } = ty
+    {
+        attr.put_u32(68, attach_type).put_u32(108, btf_id);
+    }
     // Kept alive until the load below.
     let btf = if subprograms.is_empty() {
         None

@@ -45,6 +45,13 @@ pub enum Target {
         period: u64,
         text: String,
     },
+    /// `fentry:`/`fexit:` on a kernel function, by its BTF id; `nargs` parameters.
+    Fentry {
+        function: String,
+        btf_id: u32,
+        nargs: u32,
+        ret: bool,
+    },
     /// `kprobe:`/`kretprobe:` through the kprobe PMU (kernels with CONFIG_KPROBES).
     Kprobe {
         function: String,
@@ -73,6 +80,9 @@ impl Target {
             Target::RawTracepoint { name } => format!("rawtracepoint:{name}"),
             Target::Usdt(p) => format!("usdt:{}:{}:{}", p.path, p.provider, p.name),
             Target::Hardware { text, .. } => format!("hardware:{text}"),
+            Target::Fentry { function, ret, .. } => {
+                format!("{}:{function}", if *ret { "fexit" } else { "fentry" })
+            }
             Target::Kprobe {
                 function,
                 offset,
@@ -130,6 +140,7 @@ impl ProbeInfo {
                 Target::RawTracepoint { .. }
                     | Target::Uprobe { ret: false, .. }
                     | Target::Kprobe { ret: false, .. }
+                    | Target::Fentry { .. }
                     | Target::Usdt(_)
             )
         })
@@ -138,22 +149,27 @@ impl ProbeInfo {
     pub fn has_raw_tracepoints(&self) -> bool {
         self.targets
             .iter()
-            .any(|t| matches!(t, Target::RawTracepoint { .. }))
+            .any(|t| matches!(t, Target::RawTracepoint { .. } | Target::Fentry { .. }))
     }
     /// True when any target is a uretprobe (so `retval` is meaningful).
     pub fn has_retval(&self) -> bool {
         self.targets.iter().any(|t| {
             matches!(
                 t,
-                Target::Uprobe { ret: true, .. } | Target::Kprobe { ret: true, .. }
+                Target::Uprobe { ret: true, .. }
+                    | Target::Kprobe { ret: true, .. }
+                    | Target::Fentry { ret: true, .. }
             )
         })
     }
     /// True when any target is a uprobe or uretprobe (so `func` is meaningful).
     pub fn has_func(&self) -> bool {
-        self.targets
-            .iter()
-            .any(|t| matches!(t, Target::Uprobe { .. } | Target::Kprobe { .. }))
+        self.targets.iter().any(|t| {
+            matches!(
+                t,
+                Target::Uprobe { .. } | Target::Kprobe { .. } | Target::Fentry { .. }
+            )
+        })
     }
 }
 
@@ -513,6 +529,39 @@ fn expand_point(
                 "(the kernel refuses BPF trampolines: loading a tracing program fails with EPERM)",
             ));
             Vec::new()
+        }
+        "fentry" | "fexit" => {
+            let ret = point.provider == "fexit";
+            let Some(function) = parts.last().cloned() else {
+                return bad(
+                    diagnostics,
+                    format!("Invalid {} probe: {}", point.provider, point.raw),
+                );
+            };
+            let Some(btf) = kernel.btf() else {
+                return bad(
+                    diagnostics,
+                    format!(
+                        "{}: fentry/fexit need the kernel's BTF, and this kernel has none",
+                        point.raw
+                    ),
+                );
+            };
+            let (Some(id), Ok(Some(signature))) = (
+                btf.find(&function, scry_btf::Kind::Func),
+                btf.func_proto(&function),
+            ) else {
+                return bad(
+                    diagnostics,
+                    format!("{}: no kernel function {function} in BTF", point.raw),
+                );
+            };
+            vec![Target::Fentry {
+                function,
+                btf_id: id.0,
+                nargs: signature.params.len() as u32,
+                ret,
+            }]
         }
         "hardware" if kernel.has_hardware_pmu() => {
             let Some(name) = parts.first() else {

@@ -1139,11 +1139,13 @@ impl Checker<'_> {
     /// `args.prev` in a raw tracepoint probe: the argument's BTF type, from the tracepoint's
     /// `btf_trace_<name>` prototype (as current bpftrace does for rawtracepoint args).
     fn raw_args_field(&mut self, expr: &Expr, field: &str, span: Span) -> Type {
-        let names: Vec<String> = self.probes[self.probe]
+        // Raw tracepoints and fentry/fexit functions: (name, is a function).
+        let names: Vec<(String, bool)> = self.probes[self.probe]
             .targets
             .iter()
             .filter_map(|t| match t {
-                Target::RawTracepoint { name } => Some(name.clone()),
+                Target::RawTracepoint { name } => Some((name.clone(), false)),
+                Target::Fentry { function, .. } => Some((function.clone(), true)),
                 _ => None,
             })
             .collect();
@@ -1155,8 +1157,13 @@ impl Checker<'_> {
             return Type::None;
         };
         let mut result: Option<(u32, Type)> = None;
-        for name in &names {
-            let params = match btf.raw_tracepoint_args(name) {
+        for (name, function) in &names {
+            let params = if *function {
+                btf.func_proto(name).map(|s| s.map(|s| s.params))
+            } else {
+                btf.raw_tracepoint_args(name)
+            };
+            let params = match params {
                 Ok(Some(params)) => params,
                 _ => {
                     self.error(

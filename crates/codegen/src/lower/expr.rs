@@ -475,6 +475,10 @@ impl Builder<'_, '_> {
             "curtask" => self.asm.call(helper::GET_CURRENT_TASK),
             "jiffies" => self.asm.call(helper::JIFFIES64),
             "retval" if self.regs_args => self.asm.load(8, Reg::R0, CTX, PT_REGS_AX),
+            "retval" if self.fexit_retval.is_some() => {
+                let slot = self.fexit_retval.unwrap_or(0);
+                self.asm.load(8, Reg::R0, CTX, (slot * 8) as i16);
+            }
             "probe" | "func" => match self.probe_value {
                 ProbeValue::Const(id) => self.asm.load_const(Reg::R0, id),
                 ProbeValue::Slot(slot) => self.asm.load(8, Reg::R0, Reg::FP, slot),
