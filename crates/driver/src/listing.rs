@@ -79,6 +79,18 @@ pub fn list(kernel: &LiveKernel, pattern: Option<&str>, verbose: bool) -> Result
             out.push_str(&format!("rawtracepoint:{name}\n"));
         }
     }
+    if scry_sema::expand_probes::glob(&provider, "hardware")
+        && scry_runtime::features::has_hardware_pmu()
+    {
+        for (name, _, _, _) in scry_sema::expand_probes::HARDWARE_EVENTS {
+            if scry_sema::expand_probes::glob(&rest, name)
+                || provider == "*"
+                    && scry_sema::expand_probes::glob(&rest, &format!("hardware:{name}"))
+            {
+                out.push_str(&format!("hardware:{name}:\n"));
+            }
+        }
+    }
     if scry_sema::expand_probes::glob(&provider, "software") {
         for (name, alias, _, _) in scry_sema::expand_probes::SOFTWARE_EVENTS {
             let _ = alias;
@@ -97,6 +109,7 @@ fn expand_alias(provider: &str) -> String {
     match provider {
         "t" => "tracepoint",
         "s" => "software",
+        "h" => "hardware",
         "rt" => "rawtracepoint",
         "u" => "uprobe",
         "U" => "usdt",
