@@ -44,7 +44,8 @@ int main(int argc, char **argv) {
         printf("semaphore=%d\n", scrytest_tick_semaphore);
     }
         if (mode == 2) printf("%ld\n", scry_busy(600000000L));
-    if (mode == 3) { printf("%ld\n", scry_add(1, 2)); fflush(stdout); usleep(500000); }
+        if (mode == 3) { printf("%ld\n", scry_add(1, 2)); fflush(stdout); usleep(500000); }
+    if (mode == 4) for (int i = 0; i < 40; i++) { scry_add(i, 1); usleep(50000); }
     return 0;
 }
 "#;
@@ -339,4 +340,45 @@ fn named_constants_without_headers() {
     assert_eq!(code, 0, "{stderr}");
     // AF_INET6 and TASK_UNINTERRUPTIBLE are built in, TCP_LISTEN comes from the kernel's BTF.
     assert_eq!(stdout.lines().next(), Some("10 2 10 16"));
+}
+
+#[test]
+fn pid_filter_and_library_names() {
+    if !can_trace("pid_filter_and_library_names") {
+        return;
+    }
+    let dir = TempDir::new();
+    let Some(binary) = build_target(&dir) else {
+        return;
+    };
+    // Two copies call usleep() from libc; -p traces one.
+    let mut traced = Command::new(&binary)
+        .arg("4")
+        .spawn()
+        .expect("start target");
+    let mut other = Command::new(&binary)
+        .arg("4")
+        .spawn()
+        .expect("start target");
+    let pid = traced.id().to_string();
+    let tracer = Tracer::scry(&["-p", &pid, "-e", "uprobe:libc:usleep { @[pid] = count(); }"]);
+    std::thread::sleep(Duration::from_millis(600));
+    let run = tracer.interrupt();
+    let _ = traced.kill();
+    let _ = other.kill();
+    let _ = traced.wait();
+    let _ = other.wait();
+    run.assert_success();
+    let keys: Vec<&str> = run.stdout.lines().filter(|l| l.starts_with("@[")).collect();
+    assert_eq!(
+        keys.len(),
+        1,
+        "only the -p process is traced:\n{}",
+        run.stdout
+    );
+    assert!(
+        keys[0].starts_with(&format!("@[{pid}]: ")),
+        "{}",
+        run.stdout
+    );
 }
