@@ -25,6 +25,9 @@ char message[32] = "usdt-message";
 
 __attribute__((noinline)) long scry_add(long a, long b) { return a + b; }
 
+struct rec { int id; char name[12]; long value; };
+__attribute__((noipa)) long scry_rec(struct rec *r) { return r->value; }
+
 __attribute__((noinline)) long scry_busy(long n) {
     volatile long x = 0;
     for (long i = 0; i < n; i++) x += i;
@@ -45,7 +48,8 @@ int main(int argc, char **argv) {
     }
         if (mode == 2) printf("%ld\n", scry_busy(600000000L));
         if (mode == 3) { printf("%ld\n", scry_add(1, 2)); fflush(stdout); usleep(500000); }
-    if (mode == 4) for (int i = 0; i < 40; i++) { scry_add(i, 1); usleep(50000); }
+        if (mode == 4) for (int i = 0; i < 40; i++) { scry_add(i, 1); usleep(50000); }
+    if (mode == 5) { struct rec r = { 7, "record-name", -42 }; printf("%ld\n", scry_rec(&r)); }
     return 0;
 }
 "#;
@@ -378,6 +382,31 @@ fn pid_filter_and_library_names() {
     );
     assert!(
         keys[0].starts_with(&format!("@[{pid}]: ")),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn script_defined_structs_read_user_memory() {
+    if !can_trace("script_defined_structs_read_user_memory") {
+        return;
+    }
+    let dir = TempDir::new();
+    let Some(binary) = build_target(&dir) else {
+        return;
+    };
+    let path = binary.to_str().expect("utf-8 path");
+    let program = format!(
+        "struct rec {{ int id; char name[12]; long value; }};\n\
+         uprobe:{path}:scry_rec {{ $r = (struct rec *)arg0; printf(\"%d %s %d %d\\n\", $r->id, $r->name, $r->value, sizeof(struct rec)); }}"
+    );
+    let tracer = Tracer::scry(&["-e", &program]);
+    assert_eq!(run_target(&binary, "5"), "-42\n");
+    let run = tracer.interrupt();
+    run.assert_success();
+    assert!(
+        run.stdout.contains("7 record-name -42 24"),
         "{}",
         run.stdout
     );

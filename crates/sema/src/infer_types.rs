@@ -125,6 +125,8 @@ impl Typed {
 
 struct Checker<'a> {
     probes: &'a [ProbeInfo],
+    /// Structs and unions the script defines.
+    script_records: HashMap<String, crate::script_types::ScriptRecord>,
     /// Integer `#define`s of the script.
     defines: HashMap<String, i64>,
     kernel: &'a dyn KernelInfo,
@@ -621,6 +623,7 @@ impl Checker<'_> {
                 };
                 let record = format!("{keyword} {name}");
                 match self.kernel.btf() {
+                    _ if self.script_records.contains_key(&record) => {}
                     Some(btf) if crate::kernel_types::record_id(btf, &record).is_some() => {}
                     Some(_) => {
                         self.error(ty.span, format!("Unknown struct/union: '{record}'"));
@@ -650,11 +653,14 @@ impl Checker<'_> {
             },
         };
         if ty.pointer_depth > 0 {
+            // Script-defined structs describe user memory.
+            let user =
+                matches!(&base, Type::Record(name) if self.script_records.contains_key(name));
             let mut t = base;
             for _ in 0..ty.pointer_depth {
                 t = Type::Ptr {
                     pointee: Box::new(t),
-                    user: false,
+                    user,
                 };
             }
             return Some(t);
@@ -992,6 +998,13 @@ impl Checker<'_> {
                                     ..t.clone()
                                 });
                                 match (ty, self.kernel.btf()) {
+                                    (Some(Type::Ptr { pointee, .. }), _) if matches!(&*pointee, Type::Record(n) if self.script_records.contains_key(n)) =>
+                                    {
+                                        let Type::Record(name) = *pointee else {
+                                            unreachable!("matched above")
+                                        };
+                                        Some(self.script_records[&name].size as u64)
+                                    }
                                     (Some(Type::Ptr { pointee, .. }), Some(btf)) => {
                                         match *pointee {
                                             Type::Record(name) => {
@@ -1208,6 +1221,39 @@ impl Checker<'_> {
 
     /// `ptr->field` or `record.field` on a kernel struct, through BTF.
     fn record_field(&mut self, expr: &Expr, record: &str, field: &str, span: Span) -> Type {
+        // Structs the script defines come first (they describe user memory).
+        if let Some(script) = self.script_records.get(record) {
+            let Some((_, offset, ty)) = script
+                .fields
+                .iter()
+                .find(|(name, _, _)| name == field)
+                .cloned()
+            else {
+                self.error(
+                    span,
+                    format!(
+                        "Struct/union of type '{record}' does not contain a field named '{field}'"
+                    ),
+                );
+                return Type::None;
+            };
+            if ty == Type::None {
+                self.error(
+                    span,
+                    format!("Field '{field}' of {record} has a type scry cannot read yet"),
+                );
+                return Type::None;
+            }
+            if self
+                .typed
+                .member_offsets
+                .insert(expr.id.0, offset)
+                .is_none()
+            {
+                self.changed = true;
+            }
+            return ty;
+        }
         let Some(btf) = self.kernel.btf() else {
             self.error(span, "Kernel structs need BTF, and this kernel has none");
             return Type::None;
@@ -1694,9 +1740,35 @@ pub fn run(
             }
             _ => None,
         })
+        .chain(
+            program
+                .c_definitions
+                .iter()
+                .filter(|d| d.kind == ast::CDefKind::Enum)
+                .flat_map(|d| {
+                    // C enumerators: an explicit value or one more than the previous.
+                    let mut next = 0i64;
+                    d.enumerators
+                        .iter()
+                        .map(|(name, value)| {
+                            let value = value
+                                .as_deref()
+                                .and_then(|v| v.trim().parse().ok())
+                                .unwrap_or(next);
+                            next = value + 1;
+                            (name.clone(), value)
+                        })
+                        .collect::<Vec<_>>()
+                }),
+        )
         .collect();
+    let (script_records, layout_errors) = crate::script_types::layout(&program.c_definitions);
+    for message in layout_errors {
+        diagnostics.push(Diagnostic::error_global(message));
+    }
     let mut checker = Checker {
         probes,
+        script_records,
         defines,
         kernel,
         options,

@@ -14,6 +14,7 @@ pub mod expand_probes;
 pub mod infer_types;
 pub mod kernel;
 pub mod kernel_types;
+pub mod script_types;
 pub mod types;
 
 pub use expand_probes::{ProbeInfo, ProbeKind, Target};

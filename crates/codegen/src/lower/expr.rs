@@ -145,7 +145,8 @@ impl Builder<'_, '_> {
             ExprKind::Field { .. } if self.member_offset(expr).is_some() => {
                 self.member_address(expr)?;
                 if !matches!(ty, Type::Record(_)) {
-                    self.read_scalar_at_r0(ty, false, expr.span)?;
+                    let user = self.in_user_memory(expr);
+                    self.read_scalar_at_r0(ty, user, expr.span)?;
                 }
             }
             ExprKind::Field { .. } => {
@@ -741,14 +742,19 @@ impl Builder<'_, '_> {
             }
             ExprKind::Call { .. } => self.call_into(expr, offset, dst_ty)?,
             ExprKind::Field { .. } if self.member_offset(expr).is_some() => {
-                // A char array in a kernel struct.
+                // A char array in a kernel (or script-defined, user-space) struct.
                 let n = src_ty.storage_size().min(size);
+                let user = self.in_user_memory(expr);
                 self.zero_scratch(offset, size);
                 self.member_address(expr)?;
                 self.asm.mov(Reg::R3, Reg::R0);
                 self.scratch_ptr(Reg::R1, offset);
                 self.asm.mov_imm(Reg::R2, n as i32);
-                self.asm.call(helper::PROBE_READ_KERNEL);
+                self.asm.call(if user {
+                    helper::PROBE_READ_USER
+                } else {
+                    helper::PROBE_READ_KERNEL
+                });
             }
             ExprKind::Field { .. } => {
                 let field = self.args_field(expr)?;
@@ -881,6 +887,19 @@ impl Builder<'_, '_> {
             .member_offsets
             .get(&expr.id.0)
             .copied()
+    }
+
+    /// True when the struct member `expr` lies in user memory: it is reached through a user
+    /// pointer (`uptr()`, a script-defined struct), possibly via embedded structs.
+    fn in_user_memory(&self, expr: &ast::Expr) -> bool {
+        let ExprKind::Field { expr: base, .. } = &expr.kind else {
+            return false;
+        };
+        match self.ty(base) {
+            Type::Ptr { user, .. } => *user,
+            Type::Record(_) => self.in_user_memory(base),
+            _ => false,
+        }
     }
 
     /// r0 = the address of the struct member `expr` (`p->f` or `r.f`).
