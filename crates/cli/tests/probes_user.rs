@@ -411,3 +411,28 @@ fn script_defined_structs_read_user_memory() {
         run.stdout
     );
 }
+
+#[test]
+fn cgroup_path_matches_bpftrace() {
+    if !can_trace("cgroup_path_matches_bpftrace") {
+        return;
+    }
+    let Some(bpftrace) = common::bpftrace("cgroup_path_matches_bpftrace") else {
+        return;
+    };
+    let program = "BEGIN { printf(\"[%s]\\n\", cgroup_path(cgroup)); exit(); }";
+    let (code, stdout, stderr) = scry_output(&["-e", program]);
+    assert_eq!(code, 0, "{stderr}");
+    let reference = Command::new(bpftrace)
+        .args(["-e", program])
+        .output()
+        .expect("run bpftrace");
+    let reference = String::from_utf8_lossy(&reference.stdout);
+    let line = |text: &str| {
+        text.lines()
+            .find(|l| l.starts_with('['))
+            .map(str::to_string)
+    };
+    assert!(line(&stdout).is_some_and(|l| l.contains(":/")), "{stdout}");
+    assert_eq!(line(&stdout), line(&reference));
+}

@@ -121,6 +121,7 @@ impl<'a> Decoder<'a> {
                 )
             }
             Type::Probe => Value::Sym(self.probe_name(word)),
+            Type::CgroupPath => Value::Str(cgroup_path(word)),
             Type::Func => {
                 let name = self.probe_name(word);
                 Value::Sym(demangle(name.rsplit(':').next().unwrap_or_default()))
@@ -314,6 +315,59 @@ impl<'a> Decoder<'a> {
             entries: result,
         }
     }
+}
+
+/// The paths of cgroup `id` in every mounted hierarchy, as bpftrace prints them
+/// (`unified:/user.slice,cpu:/,…`): the cgroup v2 hierarchy first, then v1 by name. A cgroup's
+/// id is its directory's inode number.
+pub fn cgroup_path(id: u64) -> String {
+    use std::os::unix::fs::MetadataExt;
+    let mountinfo = std::fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
+    let mut hierarchies: Vec<(String, String)> = mountinfo
+        .lines()
+        .filter_map(|line| {
+            let (left, right) = line.split_once(" - ")?;
+            let mount_point = left.split_whitespace().nth(4)?;
+            let mut fields = right.split_whitespace();
+            let fstype = fields.next()?;
+            let options = fields.nth(1).unwrap_or_default();
+            let name = match fstype {
+                "cgroup2" => "unified".to_string(),
+                "cgroup" => options
+                    .split(',')
+                    .filter(|o| *o != "rw" && *o != "ro")
+                    .map(|o| o.strip_prefix("name=").unwrap_or(o))
+                    .collect::<Vec<_>>()
+                    .join(","),
+                _ => return None,
+            };
+            Some((name, mount_point.to_string()))
+        })
+        .collect();
+    hierarchies.sort_by(|a, b| (a.0 != "unified", &a.0).cmp(&(b.0 != "unified", &b.0)));
+    let find = |root: &str| -> Option<String> {
+        let mut stack = vec![std::path::PathBuf::from(root)];
+        while let Some(dir) = stack.pop() {
+            if std::fs::metadata(&dir).map(|m| m.ino()).ok() == Some(id) {
+                let relative = dir.strip_prefix(root).ok()?.to_string_lossy().into_owned();
+                return Some(format!("/{relative}"));
+            }
+            if let Ok(entries) = std::fs::read_dir(&dir) {
+                stack.extend(
+                    entries
+                        .flatten()
+                        .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
+                        .map(|e| e.path()),
+                );
+            }
+        }
+        None
+    };
+    hierarchies
+        .iter()
+        .filter_map(|(name, root)| find(root).map(|path| format!("{name}:{path}")))
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 /// A C++ or Rust symbol in source form (`_ZN3foo3barEv` → `foo::bar`); others unchanged.

@@ -102,6 +102,7 @@ pub const FUNCTIONS: &[(&str, usize, usize)] = &[
     ("kaddr", 1, 1),
     ("reg", 1, 1),
     ("kptr", 1, 1),
+    ("cgroup_path", 1, 1),
     ("uptr", 1, 1),
     ("usym", 1, 1),
     ("ntop", 1, 2),

@@ -1339,8 +1339,8 @@ impl Checker<'_> {
                 self.expr(arg);
             }
             let message = match name {
-                "uaddr" | "cgroup_path" | "path" | "macaddr" | "override" | "offsetof"
-                | "skboutput" | "cgroupid" | "pton" | "strerror" => {
+                "uaddr" | "path" | "macaddr" | "override" | "offsetof" | "skboutput"
+                | "cgroupid" | "pton" | "strerror" => {
                     format!("{name}() is not supported by scry yet")
                 }
                 _ => format!("Unknown function: {name}"),
@@ -1486,6 +1486,10 @@ impl Checker<'_> {
                 Type::Buf(size)
             }
             "ksym" => Type::Ksym,
+            "cgroup_path" => {
+                self.integer_operand(&args[0], &types[0], "cgroup_path()");
+                Type::CgroupPath
+            }
             // kptr()/uptr(): the same pointer, read from kernel or user memory from now on.
             "kptr" | "uptr" => match &types[0] {
                 Type::Ptr { pointee, .. } => Type::Ptr {

@@ -25,6 +25,8 @@ pub enum Type {
     Probe,
     /// The probed function (`func`): a probe id, printed as the function's name.
     Func,
+    /// `cgroup_path(id)`: a cgroup id, printed as its path in every cgroup hierarchy.
+    CgroupPath,
     /// A user id, printed as the user's name.
     Username,
     /// A kernel address printed as a symbol (`ksym`).
@@ -93,6 +95,7 @@ impl Type {
                 | Type::Bool
                 | Type::Probe
                 | Type::Func
+                | Type::CgroupPath
                 | Type::Username
                 | Type::Ksym
                 | Type::Stack { .. }
@@ -171,6 +174,7 @@ impl fmt::Display for Type {
             }
             Type::Probe => write!(f, "probe"),
             Type::Func => write!(f, "func"),
+            Type::CgroupPath => write!(f, "cgroup_path_t"),
             Type::Username => write!(f, "username"),
             Type::Ksym => write!(f, "ksym_t"),
             Type::Usym => write!(f, "usym_t"),

@@ -21,7 +21,7 @@ impl Builder<'_, '_> {
     pub(crate) fn call_scalar(&mut self, expr: &ast::Expr) -> Result<()> {
         let (name, args) = call_parts(expr);
         match name {
-            "ksym" | "kptr" | "uptr" => self.scalar(&args[0]),
+            "ksym" | "kptr" | "uptr" | "cgroup_path" => self.scalar(&args[0]),
             "reg" => {
                 let name = args[0].as_str().unwrap_or_default();
                 let full = match name {
