@@ -130,8 +130,39 @@ fn prog_type(kind: &ProgKind) -> ProgType {
     }
 }
 
-fn load(output: &Output, live: &Live, spec: &ProgramSpec) -> Result<Program, RunError> {
+/// The BTF id of `btf_trace_<name>`, which makes a raw tracepoint a BTF one (`tp_btf`).
+fn tp_btf_id(btf: &std::cell::OnceCell<Option<scry_btf::Btf>>, name: &str) -> Option<u32> {
+    let btf = btf
+        .get_or_init(|| scry_btf::Btf::parse(std::fs::read("/sys/kernel/btf/vmlinux").ok()?).ok())
+        .as_ref()?;
+    btf.find(&format!("btf_trace_{name}"), scry_btf::Kind::Typedef)
+        .map(|id| id.0)
+}
+
+/// Loads a program. Raw tracepoints are loaded as BTF raw tracepoints (`tp_btf`) when the
+/// kernel's BTF describes them, and as plain raw tracepoints otherwise (or when that fails).
+fn load(
+    output: &Output,
+    live: &Live,
+    spec: &ProgramSpec,
+    btf: &std::cell::OnceCell<Option<scry_btf::Btf>>,
+) -> Result<(Program, bool), RunError> {
     let insns = spec.code.relocated(|id| map_fd(live, id));
+    if let (ProgKind::RawTracepoint, [Target::RawTracepoint { name }]) =
+        (&spec.kind, spec.targets.as_slice())
+        && let Some(btf_id) = tp_btf_id(btf, name)
+    {
+        const BPF_TRACE_RAW_TP: u32 = 23;
+        let ty = ProgType::Tracing {
+            attach_type: BPF_TRACE_RAW_TP,
+            btf_id,
+        };
+        if let Ok(program) =
+            Program::load_with_subprograms(ty, &spec.name, &insns, &spec.code.subprograms)
+        {
+            return Ok((program, true));
+        }
+    }
     Program::load_with_subprograms(
         prog_type(&spec.kind),
         &spec.name,
@@ -147,6 +178,7 @@ fn load(output: &Output, live: &Live, spec: &ProgramSpec) -> Result<Program, Run
         }
         other => RunError::Load(other),
     })
+    .map(|program| (program, false))
 }
 
 fn attach_program(
@@ -556,11 +588,17 @@ pub fn run_observed(
     config_map.update(&0u32.to_ne_bytes(), &config)?;
 
     let mut programs = Vec::with_capacity(compiled.programs.len());
+    // Which programs were loaded as BTF raw tracepoints (attached by their BTF id).
+    let mut tp_btf = Vec::with_capacity(compiled.programs.len());
+    let btf = std::cell::OnceCell::new();
     let mut n_insns = 0;
     for spec in &compiled.programs {
         n_insns += spec.code.insns.len();
-        programs.push(load(output, &live, spec)?);
+        let (program, is_tp_btf) = load(output, &live, spec, &btf)?;
+        programs.push(program);
+        tp_btf.push(is_tp_btf);
     }
+    drop(btf);
     let loaded = started.elapsed();
     if options.dry_run {
         if options.verbose {
@@ -584,9 +622,17 @@ pub fn run_observed(
     }
     let mut tracefs = None;
     let mut attachments: Vec<Attachment> = Vec::new();
-    for (program, spec) in programs.iter().zip(&compiled.programs) {
+    for ((program, spec), is_tp_btf) in programs.iter().zip(&compiled.programs).zip(&tp_btf) {
         if stop.load(Ordering::Relaxed) {
             break;
+        }
+        if *is_tp_btf {
+            let what = spec.targets[0].probe_name();
+            let attachment = attach::tracing(program, &what).map_err(|e| {
+                RunError::Attach(format!("ERROR: could not attach probe {what}: {e}"))
+            })?;
+            attachments.push(attachment);
+            continue;
         }
         attach_program(
             program,
