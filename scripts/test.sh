@@ -9,6 +9,8 @@ need=()
 command -v bpftrace >/dev/null || need+=(bpftrace)
 command -v tcpdump >/dev/null || need+=(tcpdump)
 command -v ip >/dev/null || need+=(iproute2)
+command -v prometheus >/dev/null || need+=(prometheus)
+command -v cc >/dev/null || need+=(gcc)
 if [ ${#need[@]} -gt 0 ]; then
     if [ "$(id -u)" = 0 ]; then
         apt-get update -qq

@@ -4,7 +4,9 @@
 //! `scry filter ...` compiles tcpdump filters. Exit codes: the program's `exit(code)` (0 by
 //! default), 1 for errors in the script or at run time, 2 for bad command lines.
 
+mod doctor;
 mod filter;
+mod serve;
 
 use std::ffi::OsString;
 use std::io::{self, Write};
@@ -226,6 +228,26 @@ fn main() -> ExitCode {
     if argv.get(1).is_some_and(|a| a == "filter") {
         let rest = argv.split_off(2);
         return match filter::main(rest) {
+            Ok(code) => code,
+            Err(err) => {
+                eprintln!("ERROR: {err:#}");
+                ExitCode::from(1)
+            }
+        };
+    }
+    if argv.get(1).is_some_and(|a| a == "doctor") {
+        let rest = argv.split_off(2);
+        return match doctor::main(rest) {
+            Ok(code) => code,
+            Err(err) => {
+                eprintln!("ERROR: {err:#}");
+                ExitCode::from(1)
+            }
+        };
+    }
+    if argv.get(1).is_some_and(|a| a == "serve") {
+        let rest = argv.split_off(2);
+        return match serve::main(rest) {
             Ok(code) => code,
             Err(err) => {
                 eprintln!("ERROR: {err:#}");

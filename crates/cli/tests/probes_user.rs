@@ -279,7 +279,7 @@ fn listings_of_uprobes_and_usdt() {
     assert_eq!(code, 0);
     assert_eq!(
         stdout,
-        format!("uprobe:{path}:scry_add\nuprobe:{path}:scry_busy\n")
+        format!("uprobe:{path}:scry_add\nuprobe:{path}:scry_busy\nuprobe:{path}:scry_rec\n")
     );
 }
 
