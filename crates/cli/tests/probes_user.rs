@@ -436,3 +436,49 @@ fn cgroup_path_matches_bpftrace() {
     assert!(line(&stdout).is_some_and(|l| l.contains(":/")), "{stdout}");
     assert_eq!(line(&stdout), line(&reference));
 }
+
+#[test]
+fn uaddr_in_a_non_pie_executable() {
+    if !can_trace("uaddr_in_a_non_pie_executable") {
+        return;
+    }
+    let dir = TempDir::new();
+    let source = dir.path().join("np.c");
+    std::fs::write(
+        &source,
+        "#include <unistd.h>\nint counter = 41;\n__attribute__((noipa)) void tick(void) { counter++; }\nint main() { for (int i = 0; i < 3; i++) { tick(); usleep(1000); } return 0; }\n",
+    )
+    .expect("write source");
+    let binary = dir.path().join("np");
+    let built = Command::new("cc")
+        .args(["-O1", "-no-pie", "-o"])
+        .arg(&binary)
+        .arg(&source)
+        .status();
+    if !built.is_ok_and(|s| s.success()) {
+        assert!(!in_ci(), "cannot build a non-PIE test program in CI");
+        return;
+    }
+    let path = binary.to_str().expect("utf-8 path");
+    let tracer = Tracer::scry(&[
+        "-e",
+        &format!("uprobe:{path}:tick {{ printf(\"%d\\n\", *uaddr(\"counter\")); }}"),
+    ]);
+    assert!(Command::new(&binary).status().expect("run").success());
+    let run = tracer.interrupt();
+    run.assert_success();
+    assert!(run.stdout.contains("41\n42\n43\n"), "{}", run.stdout);
+    // A position-independent executable: a clear error, as in bpftrace 0.17.
+    let Some(pie) = build_target(&dir) else {
+        return;
+    };
+    let (code, _, stderr) = scry_output(&[
+        "-e",
+        &format!(
+            "uprobe:{}:scry_add {{ printf(\"%p\\n\", uaddr(\"message\")); }}",
+            pie.display()
+        ),
+    ]);
+    assert_eq!(code, 1);
+    assert!(stderr.contains("position-independent"), "{stderr}");
+}

@@ -149,6 +149,10 @@ impl KernelInfo for LiveKernel {
         crate::usdt::probes(&path, provider, name)
     }
 
+    fn user_symbol_address(&self, path: &str, symbol: &str) -> Result<(u64, u64), String> {
+        crate::uprobe::symbol_address(std::path::Path::new(path), symbol)
+    }
+
     fn kernel_address(&self, name: &str) -> Option<u64> {
         scry_symbolize::KernelSymbols::load().ok()?.kaddr(name)
     }

@@ -144,6 +144,24 @@ pub fn symbols(path: &Path, pattern: &str) -> Result<Vec<UprobeSymbol>, String> 
     Ok(found)
 }
 
+/// The virtual address and size of `symbol` in a non-position-independent executable.
+pub fn symbol_address(path: &Path, symbol: &str) -> Result<(u64, u64), String> {
+    let data = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let file = object::File::parse(&*data)
+        .map_err(|e| format!("{}: not an ELF file ({e})", path.display()))?;
+    if file.kind() != object::ObjectKind::Executable {
+        return Err(format!(
+            "{} is position-independent: its symbols' addresses are only known per process (scry, like bpftrace 0.17, resolves uaddr() in non-PIE executables)",
+            path.display()
+        ));
+    }
+    file.symbols()
+        .chain(file.dynamic_symbols())
+        .find(|s| s.name() == Ok(symbol) && !s.is_undefined())
+        .map(|s| (s.address(), s.size()))
+        .ok_or_else(|| format!("no symbol {symbol} in {}", path.display()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

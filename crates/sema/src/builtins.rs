@@ -100,6 +100,7 @@ pub const FUNCTIONS: &[(&str, usize, usize)] = &[
     ("buf", 1, 2),
     ("ksym", 1, 1),
     ("kaddr", 1, 1),
+    ("uaddr", 1, 1),
     ("reg", 1, 1),
     ("kptr", 1, 1),
     ("cgroup_path", 1, 1),

@@ -1339,8 +1339,8 @@ impl Checker<'_> {
                 self.expr(arg);
             }
             let message = match name {
-                "uaddr" | "path" | "macaddr" | "override" | "offsetof" | "skboutput"
-                | "cgroupid" | "pton" | "strerror" => {
+                "path" | "macaddr" | "override" | "offsetof" | "skboutput" | "cgroupid"
+                | "pton" | "strerror" => {
                     format!("{name}() is not supported by scry yet")
                 }
                 _ => format!("Unknown function: {name}"),
@@ -1533,6 +1533,48 @@ impl Checker<'_> {
                     None => self.error(args[0].span, "reg() expects a string literal"),
                 }
                 Type::U64
+            }
+            "uaddr" => {
+                let Some(symbol) = args[0].as_str() else {
+                    self.error(args[0].span, "uaddr() expects a string literal");
+                    return Type::None;
+                };
+                let binary = self.probes[self.probe]
+                    .targets
+                    .iter()
+                    .find_map(|t| match t {
+                        Target::Uprobe { path, .. } => Some(path.clone()),
+                        Target::Usdt(probe) => Some(probe.path.clone()),
+                        _ => None,
+                    });
+                let Some(binary) = binary else {
+                    self.error(
+                        call.span,
+                        "uaddr() can only be used in uprobe and usdt probes",
+                    );
+                    return Type::None;
+                };
+                match self.kernel.user_symbol_address(&binary, symbol) {
+                    Ok((address, size)) => {
+                        self.typed.constants.insert(call.id.0, address);
+                        let bytes = if matches!(size, 1 | 2 | 4 | 8) {
+                            size as u8
+                        } else {
+                            8
+                        };
+                        Type::Ptr {
+                            pointee: Box::new(Type::Int {
+                                bytes,
+                                signed: false,
+                            }),
+                            user: true,
+                        }
+                    }
+                    Err(message) => {
+                        self.error(args[0].span, format!("uaddr: {message}"));
+                        Type::None
+                    }
+                }
             }
             "kaddr" => {
                 let Some(symbol) = args[0].as_str() else {

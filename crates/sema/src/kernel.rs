@@ -95,6 +95,12 @@ pub trait KernelInfo {
     fn tracepoint_format(&self, category: &str, event: &str) -> Result<TracepointFormat, String>;
     /// Whether the kernel can attach kprobes (kprobe PMU or `kprobe_events`).
     fn has_kprobes(&self) -> bool;
+    /// The address and size of a symbol of a user binary, for `uaddr()`; position-independent
+    /// binaries (whose addresses are only known per process) are an error.
+    fn user_symbol_address(&self, path: &str, symbol: &str) -> Result<(u64, u64), String> {
+        let _ = (path, symbol);
+        Err("uaddr() needs a live system".into())
+    }
     /// The address of a kernel symbol (`/proc/kallsyms`), for `kaddr()`.
     fn kernel_address(&self, name: &str) -> Option<u64> {
         let _ = name;

@@ -36,7 +36,7 @@ impl Builder<'_, '_> {
                 self.asm.load(8, Reg::R0, super::CTX, offset);
                 Ok(())
             }
-            "kaddr" => {
+            "kaddr" | "uaddr" => {
                 let address = self
                     .shared
                     .analysis
