@@ -49,8 +49,13 @@ pub fn list(kernel: &LiveKernel, pattern: Option<&str>, verbose: bool) -> Result
         let second = parts.next();
         let path = crate::uprobe::resolve(target, None)?;
         if provider == "uprobe" {
-            for symbol in crate::uprobe::symbols(&path, first)? {
+                        for symbol in crate::uprobe::symbols(&path, first)? {
                 out.push_str(&format!("uprobe:{}:{}\n", symbol.path, symbol.symbol));
+                // -lv shows C++ and Rust names in source form.
+                let demangled = crate::decode::demangle(&symbol.symbol);
+                if verbose && demangled != symbol.symbol {
+                    out.push_str(&format!("    {demangled}\n"));
+                }
             }
         } else {
             let (provider_pattern, name_pattern) = match second {
