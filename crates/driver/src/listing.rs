@@ -49,7 +49,7 @@ pub fn list(kernel: &LiveKernel, pattern: Option<&str>, verbose: bool) -> Result
         let second = parts.next();
         let path = crate::uprobe::resolve(target, None)?;
         if provider == "uprobe" {
-                        for symbol in crate::uprobe::symbols(&path, first)? {
+            for symbol in crate::uprobe::symbols(&path, first)? {
                 out.push_str(&format!("uprobe:{}:{}\n", symbol.path, symbol.symbol));
                 // -lv shows C++ and Rust names in source form.
                 let demangled = crate::decode::demangle(&symbol.symbol);
