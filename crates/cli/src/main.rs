@@ -93,7 +93,7 @@ fn run(args: Args) -> Result<u8> {
         } else {
             Some(pattern.as_str())
         };
-        let text = scry_driver::listing::list(&kernel, pattern, args.verbose)
+        let text = scry_driver::listing::list(&kernel, pattern, args.verbose, args.pid)
             .map_err(anyhow::Error::msg)?;
         io::stdout().write_all(text.as_bytes())?;
         return Ok(0);

@@ -482,3 +482,25 @@ fn uaddr_in_a_non_pie_executable() {
     assert_eq!(code, 1);
     assert!(stderr.contains("position-independent"), "{stderr}");
 }
+
+#[test]
+fn usdt_listing_of_a_process() {
+    if !can_trace("usdt_listing_of_a_process") {
+        return;
+    }
+    let dir = TempDir::new();
+    let Some(binary) = build_target(&dir) else {
+        return;
+    };
+    let mut target = Command::new(&binary)
+        .arg("4")
+        .spawn()
+        .expect("start target");
+    let pid = target.id().to_string();
+    std::thread::sleep(Duration::from_millis(100));
+    let (code, stdout, stderr) = scry_output(&["-p", &pid, "-l", "usdt:*"]);
+    let _ = target.kill();
+    let _ = target.wait();
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(stdout, format!("usdt:{}:scrytest:tick\n", binary.display()));
+}

@@ -5,7 +5,13 @@ use scry_sema::KernelInfo;
 use crate::kernel::LiveKernel;
 
 /// Lists tracepoints (and software events, intervals…) matching `pattern`, bpftrace style.
-pub fn list(kernel: &LiveKernel, pattern: Option<&str>, verbose: bool) -> Result<String, String> {
+/// With `pid`, `usdt:*` lists the USDT probes of the process's executable and libraries.
+pub fn list(
+    kernel: &LiveKernel,
+    pattern: Option<&str>,
+    verbose: bool,
+    pid: Option<u32>,
+) -> Result<String, String> {
     let pattern = pattern.unwrap_or("*");
     let (provider, rest) = match pattern.split_once(':') {
         Some((p, r)) => (expand_alias(p), r.to_string()),
@@ -40,6 +46,38 @@ pub fn list(kernel: &LiveKernel, pattern: Option<&str>, verbose: bool) -> Result
                 }
             }
         }
+    }
+    if let (Some(pid), "usdt") = (pid, provider.as_str()) {
+        // usdt:[PROVIDER:]NAME patterns over every file the process maps.
+        let (provider_pattern, name_pattern) = match rest.split_once(':') {
+            Some((p, n)) => (p.to_string(), n.to_string()),
+            None => (
+                "*".to_string(),
+                if rest.is_empty() {
+                    "*".to_string()
+                } else {
+                    rest.clone()
+                },
+            ),
+        };
+        let maps = std::fs::read_to_string(format!("/proc/{pid}/maps"))
+            .map_err(|e| format!("/proc/{pid}/maps: {e}"))?;
+        let mut files: Vec<&str> = maps
+            .lines()
+            .filter_map(|l| l.split_whitespace().nth(5))
+            .filter(|p| p.starts_with('/'))
+            .collect();
+        files.sort();
+        files.dedup();
+        for file in files {
+            let path = std::path::PathBuf::from(format!("/proc/{pid}/root{file}"));
+            for probe in
+                crate::usdt::probes(&path, &provider_pattern, &name_pattern).unwrap_or_default()
+            {
+                out.push_str(&format!("usdt:{file}:{}:{}\n", probe.provider, probe.name));
+            }
+        }
+        return Ok(out);
     }
     if provider == "uprobe" || provider == "usdt" {
         // uprobe:PATH:FUNCTIONS and usdt:PATH:[PROVIDER:]NAME list what a binary offers.
