@@ -504,3 +504,18 @@ fn usdt_listing_of_a_process() {
     assert_eq!(code, 0, "{stderr}");
     assert_eq!(stdout, format!("usdt:{}:scrytest:tick\n", binary.display()));
 }
+
+#[test]
+fn arrays_inside_kernel_structs() {
+    if !can_trace("arrays_inside_kernel_structs") {
+        return;
+    }
+    // mm->saved_auxv holds the auxiliary vector as (key, value) pairs; on x86_64 its first key
+    // is AT_SYSINFO_EHDR (33).
+    let (code, stdout, stderr) = scry_output(&[
+        "-e",
+        "BEGIN { printf(\"%d\\n\", curtask->mm->saved_auxv[0]); exit(); }",
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(stdout.lines().next(), Some("33"));
+}

@@ -109,6 +109,8 @@ pub struct Typed {
     pub member_offsets: HashMap<u32, u32>,
     /// Values of `sizeof()` and `offsetof()`, by expression id.
     pub constants: HashMap<u32, u64>,
+    /// Struct members that are arrays of numbers: their value is their address.
+    pub inline_arrays: std::collections::HashSet<u32>,
     /// Raw tracepoint arguments read by name (`args.prev`): the argument's index.
     pub raw_args: HashMap<u32, u32>,
 }
@@ -1260,6 +1262,12 @@ impl Checker<'_> {
         };
         match crate::kernel_types::member(btf, record, field) {
             Ok((offset, ty)) => {
+                let inline = crate::kernel_types::record_id(btf, record)
+                    .and_then(|id| btf.member(id, field).ok().flatten())
+                    .is_some_and(|m| crate::kernel_types::inline_array(btf, m.ty).is_some());
+                if inline && self.typed.inline_arrays.insert(expr.id.0) {
+                    self.changed = true;
+                }
                 if self
                     .typed
                     .member_offsets
@@ -1825,6 +1833,7 @@ pub fn run(
             args_fields: HashMap::new(),
             member_offsets: HashMap::new(),
             constants: HashMap::new(),
+            inline_arrays: Default::default(),
             raw_args: HashMap::new(),
         },
         map_keys_known: HashMap::new(),

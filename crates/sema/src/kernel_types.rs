@@ -71,6 +71,17 @@ pub fn from_btf(btf: &Btf, id: TypeId) -> Option<Type> {
     })
 }
 
+/// The element type of an array of scalars (not chars, which are strings), if `id` is one.
+/// A member of this type is *inline*: its value is its address, as for a C array.
+pub fn inline_array(btf: &Btf, id: TypeId) -> Option<Type> {
+    let id = btf.resolve(id).ok()?;
+    let scry_btf::Type::Array(array) = btf.get(id).ok()? else {
+        return None;
+    };
+    let elem = from_btf(btf, array.elem)?;
+    (elem.is_scalar() && !matches!(elem, Type::Int { bytes: 1, .. })).then_some(elem)
+}
+
 /// A member of a record: its byte offset and type.
 pub fn member(btf: &Btf, record: &str, field: &str) -> Result<(u32, Type), String> {
     let Some(id) = record_id(btf, record) else {
@@ -82,6 +93,18 @@ pub fn member(btf: &Btf, record: &str, field: &str) -> Result<(u32, Type), Strin
         )),
         Ok(Some(m)) => match from_btf(btf, m.ty) {
             Some(ty) => Ok((m.bit_offset / 8, ty)),
+            // An array of numbers or pointers: it stands for its first element's address
+            // (see [`inline_array`]), and is indexed like a pointer.
+            None if inline_array(btf, m.ty).is_some() => {
+                let elem = inline_array(btf, m.ty).expect("checked above");
+                Ok((
+                    m.bit_offset / 8,
+                    Type::Ptr {
+                        pointee: Box::new(elem),
+                        user: false,
+                    },
+                ))
+            }
             None => Err(format!(
                 "Field '{field}' of {record} has a type scry cannot read ({})",
                 btf.type_name(m.ty)

@@ -144,7 +144,14 @@ impl Builder<'_, '_> {
             }
             ExprKind::Field { .. } if self.member_offset(expr).is_some() => {
                 self.member_address(expr)?;
-                if !matches!(ty, Type::Record(_)) {
+                // Records and arrays of numbers stand for their address.
+                let inline = self
+                    .shared
+                    .analysis
+                    .typed
+                    .inline_arrays
+                    .contains(&expr.id.0);
+                if !matches!(ty, Type::Record(_)) && !inline {
                     let user = self.in_user_memory(expr);
                     self.read_scalar_at_r0(ty, user, expr.span)?;
                 }
