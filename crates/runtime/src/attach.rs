@@ -149,23 +149,65 @@ pub fn detach_all(attachments: Vec<Attachment>) {
     drop(events);
 }
 
-/// The uprobe PMU's type and the bit of `config` that makes a uretprobe.
-fn uprobe_pmu() -> io::Result<(u32, u32)> {
-    let base = std::path::Path::new("/sys/bus/event_source/devices/uprobe");
-    let pmu_type = std::fs::read_to_string(base.join("type"))?
-        .trim()
-        .parse()
-        .map_err(|_| io::Error::new(io::ErrorKind::InvalidData, "bad uprobe PMU type"))?;
-    // "config:0"
-    let format =
-        std::fs::read_to_string(base.join("format/retprobe")).unwrap_or_else(|_| "config:0".into());
-    let bit = format
-        .trim()
-        .rsplit(':')
-        .next()
-        .and_then(|b| b.parse().ok())
-        .unwrap_or(0);
-    Ok((pmu_type, bit))
+/// Where the kernel describes its PMUs.
+const PMU_ROOT: &str = "/sys/bus/event_source/devices";
+
+/// A dynamic probe PMU (`kprobe` or `uprobe`): its perf type and the bits of `config` that
+/// make a return probe and hold a reference counter offset.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ProbePmu {
+    pub type_: u32,
+    pub retprobe_bit: u32,
+    /// First bit of the `ref_ctr_offset` field (uprobes), when the kernel has one.
+    pub ref_ctr_shift: Option<u32>,
+}
+
+impl ProbePmu {
+    /// Reads PMU `name` under `root` (the sysfs event source directory; tests pass a fake one).
+    pub fn read(root: &std::path::Path, name: &str) -> io::Result<ProbePmu> {
+        let base = root.join(name);
+        let type_ = std::fs::read_to_string(base.join("type"))?
+            .trim()
+            .parse()
+            .map_err(|_| {
+                io::Error::new(io::ErrorKind::InvalidData, format!("bad {name} PMU type"))
+            })?;
+        // Format files say e.g. "config:0" or "config:32-63".
+        let first_bit = |file: &str| -> Option<u32> {
+            let text = std::fs::read_to_string(base.join("format").join(file)).ok()?;
+            let bits = text.trim().strip_prefix("config:")?;
+            bits.split('-').next()?.parse().ok()
+        };
+        Ok(ProbePmu {
+            type_,
+            retprobe_bit: first_bit("retprobe").unwrap_or(0),
+            ref_ctr_shift: first_bit("ref_ctr_offset"),
+        })
+    }
+
+    /// The perf event attributes of a probe at `offset` from `target` (a pointer to a C string:
+    /// a file path for uprobes, a function name for kprobes).
+    pub fn attr(
+        &self,
+        target: u64,
+        offset: u64,
+        retprobe: bool,
+        ref_ctr_offset: u64,
+    ) -> PerfEventAttr {
+        let mut config = if retprobe { 1 << self.retprobe_bit } else { 0 };
+        if let Some(shift) = self.ref_ctr_shift {
+            config |= ref_ctr_offset << shift;
+        }
+        PerfEventAttr {
+            type_: self.type_,
+            config,
+            config1: target,
+            config2: offset,
+            sample_period_or_freq: 1,
+            wakeup_events: 1,
+            ..Default::default()
+        }
+    }
 }
 
 /// Attaches a kprobe-type program to offset `offset` of the file `path` (a uprobe, or a
@@ -196,20 +238,13 @@ pub fn uprobe_with_semaphore(
     cookie: u64,
     what: &str,
 ) -> Result<Attachment, AttachError> {
-    let (pmu_type, retbit) = uprobe_pmu().map_err(io_error(format!("{what}: no uprobe PMU")))?;
+    let pmu = ProbePmu::read(std::path::Path::new(PMU_ROOT), "uprobe")
+        .map_err(io_error(format!("{what}: no uprobe PMU")))?;
     let cpath = std::ffi::CString::new(path).map_err(|_| AttachError::Io {
         what: what.to_string(),
         source: io::ErrorKind::InvalidInput.into(),
     })?;
-    let attr = PerfEventAttr {
-        type_: pmu_type,
-        config: (if retprobe { 1 << retbit } else { 0 }) | (semaphore << 32),
-        config1: cpath.as_ptr() as u64,
-        config2: offset,
-        sample_period_or_freq: 1,
-        wakeup_events: 1,
-        ..Default::default()
-    };
+    let attr = pmu.attr(cpath.as_ptr() as u64, offset, retprobe, semaphore);
     let (pid, cpu) = match pid {
         Some(pid) => (pid as i32, -1),
         None => (-1, 0),
@@ -228,35 +263,16 @@ pub fn kprobe(
     cookie: u64,
     what: &str,
 ) -> Result<Attachment, AttachError> {
-    let base = std::path::Path::new("/sys/bus/event_source/devices/kprobe");
-    let pmu_type: u32 = std::fs::read_to_string(base.join("type"))
-        .ok()
-        .and_then(|t| t.trim().parse().ok())
-        .ok_or_else(|| AttachError::Io {
+    let pmu =
+        ProbePmu::read(std::path::Path::new(PMU_ROOT), "kprobe").map_err(|_| AttachError::Io {
             what: format!("{what}: this kernel has no kprobe PMU"),
             source: io::ErrorKind::Unsupported.into(),
         })?;
-    let format =
-        std::fs::read_to_string(base.join("format/retprobe")).unwrap_or_else(|_| "config:0".into());
-    let retbit: u32 = format
-        .trim()
-        .rsplit(':')
-        .next()
-        .and_then(|b| b.parse().ok())
-        .unwrap_or(0);
     let name = std::ffi::CString::new(function).map_err(|_| AttachError::Io {
         what: what.to_string(),
         source: io::ErrorKind::InvalidInput.into(),
     })?;
-    let attr = PerfEventAttr {
-        type_: pmu_type,
-        config: if retprobe { 1 << retbit } else { 0 },
-        config1: name.as_ptr() as u64,
-        config2: offset,
-        sample_period_or_freq: 1,
-        wakeup_events: 1,
-        ..Default::default()
-    };
+    let attr = pmu.attr(name.as_ptr() as u64, offset, retprobe, 0);
     let event = sys::perf_event_open(&attr, -1, 0).map_err(io_error(what))?;
     link_perf_event(event, program, cookie).map_err(io_error(what))
 }
@@ -270,4 +286,63 @@ pub fn tracing(program: &Program, what: &str) -> Result<Attachment, AttachError>
         link: Some(link),
         event: None,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A fake sysfs event source directory with one PMU.
+    fn fake_pmu(name: &str, type_: &str, formats: &[(&str, &str)]) -> std::path::PathBuf {
+        let root = std::env::temp_dir().join(format!("scry-pmu-{}-{name}", std::process::id()));
+        let format = root.join(name).join("format");
+        std::fs::create_dir_all(&format).unwrap();
+        std::fs::write(root.join(name).join("type"), type_).unwrap();
+        for (file, text) in formats {
+            std::fs::write(format.join(file), text).unwrap();
+        }
+        root
+    }
+
+    #[test]
+    fn kprobe_attributes_from_the_pmu_description() {
+        // What a kernel with kprobes describes (this machine has none).
+        let root = fake_pmu("kprobe", "8\n", &[("retprobe", "config:0\n")]);
+        let pmu = ProbePmu::read(&root, "kprobe").unwrap();
+        assert_eq!(
+            pmu,
+            ProbePmu {
+                type_: 8,
+                retprobe_bit: 0,
+                ref_ctr_shift: None
+            }
+        );
+        let entry = pmu.attr(0x1000, 4, false, 0);
+        assert_eq!(
+            (entry.type_, entry.config, entry.config1, entry.config2),
+            (8, 0, 0x1000, 4)
+        );
+        let ret = pmu.attr(0x1000, 0, true, 0);
+        assert_eq!(ret.config, 1);
+        std::fs::remove_dir_all(root).unwrap();
+    }
+
+    #[test]
+    fn uprobe_semaphore_goes_in_the_ref_ctr_bits() {
+        let root = fake_pmu(
+            "uprobe",
+            "7",
+            &[("retprobe", "config:0"), ("ref_ctr_offset", "config:32-63")],
+        );
+        let pmu = ProbePmu::read(&root, "uprobe").unwrap();
+        assert_eq!(pmu.ref_ctr_shift, Some(32));
+        let attr = pmu.attr(0x2000, 0x1174, false, 0x401a);
+        assert_eq!(attr.config, 0x401a << 32);
+        assert_eq!(attr.config2, 0x1174);
+        assert!(
+            ProbePmu::read(&root, "kprobe").is_err(),
+            "a missing PMU is an error"
+        );
+        std::fs::remove_dir_all(root).unwrap();
+    }
 }
