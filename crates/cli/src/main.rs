@@ -142,14 +142,12 @@ fn run(args: Args) -> Result<u8> {
         pid: args.pid,
         // The ring buffer: BPFTRACE_PERF_RB_PAGES pages per CPU (bpftrace's default, 64),
         // rounded up to a power of two. Its pages count in scry's RSS: the kernel maps them all.
-        ringbuf_size: (env_u32(&["BPFTRACE_PERF_RB_PAGES"])
-            .unwrap_or(64)
-            .clamp(1, 1 << 16)
-            * std::thread::available_parallelism()
-                .map_or(1, |n| n.get() as u32)
-                .min(256)
-            * 4096)
-            .next_power_of_two(),
+        ringbuf_size: {
+            let pages = u64::from(env_u32(&["BPFTRACE_PERF_RB_PAGES"]).unwrap_or(64).max(1));
+            let cpus = std::thread::available_parallelism().map_or(1, |n| n.get() as u64);
+            // At most 1 GiB.
+            (pages * cpus * 4096).next_power_of_two().min(1 << 30) as u32
+        },
     };
     let output = match scry_driver::compile(&name, &text, &kernel, &options) {
         Ok(output) => output,

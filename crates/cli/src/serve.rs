@@ -1,7 +1,8 @@
 //! `scry serve`: run a bpftrace program and serve its maps to Prometheus on `/metrics`.
 //!
-//! The maps are read every `--refresh-ms` (1 s by default), rendered by `scry-exporter` and
-//! kept as one string; each scrape returns the latest one. Map keys become labels named
+//! The maps are read every `--refresh-ms` (1 s by default) and kept by `scry-exporter` as a
+//! snapshot (at most `--max-series` entries); each scrape encodes the latest snapshot as
+//! OpenMetrics text (`prometheus-client`), served over HTTP by `tiny_http`. Map keys become labels named
 //! from the script (`@syscalls[comm]` → `comm`, `args->fd` → `fd`, others `key0`, `key1`...).
 //! A script that does not compile fails before anything listens. The program's own output
 //! (`printf`, `print`, the maps at exit) goes to stdout as with `scry -e`.
@@ -54,7 +55,7 @@ const EXAMPLES: &str = "Examples:
   scry serve --listen 0.0.0.0:9435 script.bt
   curl -s http://127.0.0.1:9435/metrics";
 
-/// Renders the maps for the server every refresh period.
+/// Hands the maps to the server every refresh period.
 struct Observer {
     exporter: Exporter,
     shared: Shared,
@@ -67,11 +68,11 @@ impl MapObserver for Observer {
     }
 
     fn maps(&mut self, dumps: &[MapDump]) {
-        let rendered = self.exporter.render(dumps);
-        for warning in &rendered.warnings {
+        let update = self.exporter.update(dumps);
+        for warning in &update.warnings {
             eprintln!("{warning}");
         }
-        self.shared.set(rendered.text);
+        self.shared.set(update.snapshot);
     }
 }
 
@@ -120,10 +121,9 @@ pub fn main(args: Vec<OsString>) -> Result<ExitCode> {
     };
     eprint!("{}", output.warnings);
     let labels = scry_exporter::label_names(&output.program);
+    // Scrapes before the first refresh see the exporter's own metrics and zero series.
     let shared = Shared::default();
-    let mut exporter = Exporter::new(labels, a.max_series);
-    // Scrapes before the first refresh see the metadata and zero series, not an error.
-    shared.set(exporter.render(&[]).text);
+    let exporter = Exporter::new(labels, a.max_series);
     let server = Server::start(&a.listen, shared.clone())?;
     eprintln!("Serving metrics on http://{}/metrics", server.local_addr());
     let mut observer = Observer {

@@ -219,26 +219,31 @@ fn hist_buckets_match_the_script() {
         std::thread::sleep(Duration::from_millis(100));
     };
     let lines: Vec<&str> = text.lines().filter(|l| l.starts_with("scry_h")).collect();
-    // hist(): 100 is in [64, 128) (le="127"), 3000 in [2K, 4K) (le="4095").
-    let bucket = |le: &str| format!("scry_h_bucket{{comm=\"{name}\",le=\"{le}\"}}");
+    // hist(): 100 is in [64, 128) (le="127.0"), 3000 in [2K, 4K) (le="4095.0"). The
+    // exposition is OpenMetrics (prometheus-client): `_sum` (unknown: BPF keeps none) and
+    // `_count` come first, `le` before the map's labels.
+    let bucket = |le: &str| format!("scry_h_bucket{{le=\"{le}\",comm=\"{name}\"}}");
     let expected = [
-        ("127", 5),
-        ("255", 5),
-        ("511", 5),
-        ("1023", 5),
-        ("2047", 5),
-        ("4095", 8),
+        ("127.0", 5),
+        ("255.0", 5),
+        ("511.0", 5),
+        ("1023.0", 5),
+        ("2047.0", 5),
+        ("4095.0", 8),
         ("+Inf", 8),
     ];
-    let want: Vec<String> = expected
-        .iter()
-        .map(|(le, n)| format!("{} {n}", bucket(le)))
-        .chain([format!("scry_h_count{{comm=\"{name}\"}} 8")])
-        .collect();
+    let want: Vec<String> = [
+        format!("scry_h_sum{{comm=\"{name}\"}} NaN"),
+        format!("scry_h_count{{comm=\"{name}\"}} 8"),
+    ]
+    .into_iter()
+    .chain(expected.iter().map(|(le, n)| format!("{} {n}", bucket(le))))
+    .collect();
     assert_eq!(lines, want, "{text}");
     assert!(text.contains("# TYPE scry_h histogram\n"), "{text}");
-    // lhist(0, 1000, 100): 100 in [100, 200) (le="199"), 3000 only in +Inf.
-    assert!(text.contains("scry_l_bucket{le=\"199\"} 5\n"), "{text}");
+    assert!(text.ends_with("# EOF\n"), "{text}");
+    // lhist(0, 1000, 100): 100 in [100, 200) (le="199.0"), 3000 only in +Inf.
+    assert!(text.contains("scry_l_bucket{le=\"199.0\"} 5\n"), "{text}");
     assert!(text.contains("scry_l_bucket{le=\"+Inf\"} 8\n"), "{text}");
     // The same counts as the script's own hist() printed at exit.
     let run = tracer.interrupt();

@@ -1,15 +1,17 @@
 //! Scrape latency and memory with 10,000 series: `cargo bench -p scry-exporter`.
 //!
 //! Builds 10,000 map entries like `@syscalls[comm, pid] = count()` (plus 100 `hist()`
-//! entries), renders them as the refresh loop does, serves them on loopback and times
-//! 500 `GET /metrics` scrapes. Prints render time, exposition size, scrape latency
-//! (median, p99, max) and the process's resident memory before and after.
+//! entries), takes a snapshot of them as the refresh loop does, encodes it (as each scrape
+//! does), serves it on loopback and times 500 `GET /metrics` scrapes. Prints update and
+//! encode times, exposition size, scrape latency (median, p99, max) and the process's
+//! resident memory before and after.
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use scry_exporter::{Exporter, LabelNames, Server, Shared};
+use scry_exporter::{Exporter, LabelNames, Server, Shared, Snapshot};
 use scry_output::{AggValue, MapDump, MapEntry, MapKind, Value};
 
 fn rss_kib(field: &str) -> u64 {
@@ -52,7 +54,7 @@ fn scrape(addr: std::net::SocketAddr) -> usize {
     let mut s = TcpStream::connect(addr).expect("connect");
     s.set_read_timeout(Some(Duration::from_secs(10)))
         .expect("timeout");
-    s.write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")
+    s.write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
         .expect("write");
     let mut buf = Vec::with_capacity(1 << 20);
     s.read_to_end(&mut buf).expect("read");
@@ -69,15 +71,21 @@ fn main() {
     let mut exporter = Exporter::new(labels, 50_000);
     let rounds = 20;
     let start = Instant::now();
-    let mut rendered = exporter.render(&maps);
+    let mut snapshot: Snapshot = exporter.update(&maps).snapshot;
     for _ in 1..rounds {
-        rendered = exporter.render(&maps);
+        snapshot = exporter.update(&maps).snapshot;
     }
-    let render = start.elapsed() / rounds;
+    let update = start.elapsed() / rounds;
+    let snapshot = Arc::new(snapshot);
+    let start = Instant::now();
+    let mut size = 0;
+    for _ in 0..rounds {
+        size = snapshot.encode().len();
+    }
+    let encode = start.elapsed() / rounds;
+    let series = snapshot.series();
     let shared = Shared::default();
-    let size = rendered.text.len();
-    let series = rendered.series;
-    shared.set(rendered.text);
+    shared.set(Snapshot::clone(&snapshot));
     let server = Server::start("127.0.0.1:0", shared).expect("server");
     let addr = server.local_addr();
     let mut times = Vec::new();
@@ -90,7 +98,9 @@ fn main() {
     times.sort();
     let rss1 = rss_kib("VmRSS:");
     println!("series: {series} (+ 100 histograms x 31 buckets)");
-    println!("render: {render:?} per refresh; exposition {size} bytes");
+    println!(
+        "update: {update:?} per refresh; encode: {encode:?} per scrape; exposition {size} bytes"
+    );
     println!(
         "scrape over loopback (500 GETs): median {:?}, p99 {:?}, max {:?}",
         times[times.len() / 2],

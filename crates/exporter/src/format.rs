@@ -1,48 +1,121 @@
-//! The Prometheus text exposition format (0.0.4) of scry's maps.
+//! The OpenMetrics exposition of scry's maps, encoded by the `prometheus-client` crate.
 //!
 //! One metric family per map, named `scry_` + the map's name (`@syscalls` → `scry_syscalls`,
 //! the anonymous map `@` → `scry_map`), with the map's keys as labels (see [`crate::labels`]):
 //!
 //! | map | family |
 //! |---|---|
-//! | `count()`, `sum()` | counter `scry_NAME_total` |
+//! | `count()`, `sum()` | counter `scry_NAME` (samples `scry_NAME_total`) |
 //! | `min()`, `max()`, integer values (`@x = 5`) | gauge `scry_NAME` |
 //! | `avg()` | gauge `scry_NAME` (the exact average, `total / count` as a float) |
-//! | `stats()` | summary without quantiles: `scry_NAME_sum`, `scry_NAME_count` |
+//! | `stats()` | histogram with only the `+Inf` bucket: `scry_NAME_sum`, `scry_NAME_count` |
 //! | `hist()`, `lhist()` | histogram: cumulative `scry_NAME_bucket{le=...}`, `scry_NAME_count` |
 //!
-//! Histogram bounds are exact for the integers the kernel counts: `hist()`'s bucket
-//! `[2, 4)` is `le="3"`, `[0]` is `le="0"`, negative values `le="-1"`; `lhist(v, 0, 100, 10)`'s
-//! `[10, 20)` is `le="19"` and its overflow bucket only counts in `le="+Inf"`. Buckets are
-//! written from the first to the last one that is non-empty in any entry of the map (earlier
-//! ones are zero, later ones equal `+Inf`). BPF histograms keep no sum, so there is no `_sum`.
+//! `prometheus-client` has no summary type, so `stats()` is a histogram with the single
+//! `+Inf` bucket, which carries the same `_sum` and `_count` series a quantile-less summary
+//! would. Histogram bounds are exact for the integers the kernel counts: `hist()`'s bucket
+//! `[2, 4)` is `le="3.0"`, `[0]` is `le="0.0"`, negative values `le="-1.0"`;
+//! `lhist(v, 0, 100, 10)`'s `[10, 20)` is `le="19.0"` and its overflow bucket only counts in
+//! `le="+Inf"`. Buckets are written from the first to the last one that is non-empty in any
+//! entry of the map (earlier ones are zero, later ones equal `+Inf`). BPF histograms keep no
+//! sum of the values, so `hist()`/`lhist()` families have `_sum NaN` (unknown).
 //! Maps of strings, stacks or other non-numeric values are not exported (a warning says so).
 //!
-//! Cardinality: at most `max_series` map entries are written per scrape over all maps; a map
+//! Each refresh, [`Exporter::update`] picks the entries to export into a [`Snapshot`]; each
+//! scrape encodes the latest snapshot through its [`Collector`] implementation
+//! ([`Snapshot::encode`]), ending with `# EOF`.
+//!
+//! Cardinality: at most `max_series` map entries are kept per refresh over all maps; a map
 //! that does not fit keeps its largest entries, and a warning is returned the first time
 //! each map is cut. `scry_exporter_series` and `scry_exporter_dropped_series` report it.
 
 use std::collections::HashSet;
-use std::fmt::Write;
+use std::fmt;
+use std::sync::Arc;
 
+use prometheus_client::collector::Collector;
+use prometheus_client::encoding::{DescriptorEncoder, MetricEncoder, NoLabelSet};
+use prometheus_client::metrics::MetricType;
+use prometheus_client::registry::Registry;
 use scry_output::{AggValue, MapDump, MapEntry, MapKind, Value};
 
 use crate::labels::{LabelNames, sanitize};
 
-/// The text of one scrape and what it left out.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Rendered {
-    /// The exposition text.
-    pub text: String,
-    /// Map entries written.
-    pub series: usize,
-    /// Map entries left out by the cardinality limit.
-    pub dropped: usize,
+/// The maps of one refresh, as exported: the entries kept under the series limit.
+#[derive(Clone, Debug, Default)]
+pub struct Snapshot {
+    families: Vec<Family>,
+    series: usize,
+    dropped: usize,
+}
+
+/// One map's entries with its label names.
+#[derive(Clone, Debug)]
+struct Family {
+    map: String,
+    kind: MapKind,
+    labels: Vec<String>,
+    entries: Vec<MapEntry>,
+}
+
+/// What one refresh produced: the snapshot to serve and warnings to show once.
+#[derive(Clone, Debug, Default)]
+pub struct Update {
+    /// The entries to serve until the next refresh.
+    pub snapshot: Snapshot,
     /// Warnings to show once (a map cut by the limit, a map that cannot be exported).
     pub warnings: Vec<String>,
 }
 
-/// Renders maps, remembering which warnings were already given.
+impl Snapshot {
+    /// Map entries exported.
+    pub fn series(&self) -> usize {
+        self.series
+    }
+
+    /// Map entries left out by the cardinality limit.
+    pub fn dropped(&self) -> usize {
+        self.dropped
+    }
+
+    /// The OpenMetrics text of this snapshot, ending with `# EOF`.
+    pub fn encode(self: &Arc<Self>) -> String {
+        let mut registry = Registry::default();
+        registry.register_collector(Box::new(self.clone()));
+        let mut out = String::with_capacity(128 + self.series * 64);
+        // Writing to a String cannot fail, and every value written is encodable.
+        let _ = prometheus_client::encoding::text::encode(&mut out, &registry);
+        out
+    }
+}
+
+impl Collector for Snapshot {
+    fn encode(&self, mut encoder: DescriptorEncoder) -> fmt::Result {
+        for family in &self.families {
+            family.encode(&mut encoder)?;
+        }
+        let own = [
+            (
+                "scry_exporter_series",
+                "Map entries exported in this scrape.",
+                self.series,
+            ),
+            (
+                "scry_exporter_dropped_series",
+                "Map entries left out by the series limit.",
+                self.dropped,
+            ),
+        ];
+        for (name, help, value) in own {
+            encoder
+                .encode_descriptor(name, help, None, MetricType::Gauge)?
+                .encode_gauge(&(value as u64))?;
+        }
+        Ok(())
+    }
+}
+
+/// Picks the entries to export, remembering which warnings were already given.
 #[derive(Debug)]
 pub struct Exporter {
     labels: LabelNames,
@@ -51,7 +124,7 @@ pub struct Exporter {
 }
 
 impl Exporter {
-    /// An exporter naming keys with `labels` and writing at most `max_series` map entries.
+    /// An exporter naming keys with `labels` and keeping at most `max_series` map entries.
     pub fn new(labels: LabelNames, max_series: usize) -> Exporter {
         Exporter {
             labels,
@@ -60,14 +133,15 @@ impl Exporter {
         }
     }
 
-    /// The exposition of `dumps`.
-    pub fn render(&mut self, dumps: &[MapDump]) -> Rendered {
-        let mut out = Rendered::default();
+    /// The snapshot of `dumps` to serve.
+    pub fn update(&mut self, dumps: &[MapDump]) -> Update {
+        let mut out = Update::default();
+        let snap = &mut out.snapshot;
         for dump in dumps {
-            let budget = self.max_series.saturating_sub(out.series);
+            let budget = self.max_series.saturating_sub(snap.series);
             let mut entries = dump.sorted();
             if entries.len() > budget {
-                out.dropped += entries.len() - budget;
+                snap.dropped += entries.len() - budget;
                 // sorted() is ascending by value: keep the largest.
                 entries.drain(..entries.len() - budget);
                 if self.warned.insert(format!("limit{}", dump.name)) {
@@ -80,30 +154,150 @@ impl Exporter {
                     ));
                 }
             }
-            let names = self
-                .labels
-                .get(&dump.name)
-                .map(Vec::as_slice)
-                .unwrap_or(&[]);
-            let written = family(&mut out.text, dump, &entries, names);
-            if !written && self.warned.insert(format!("type{}", dump.name)) {
-                out.warnings.push(format!(
-                    "WARNING: map {} holds non-numeric values; it is not exported",
-                    dump.name
-                ));
+            snap.series += entries.len();
+            let exportable = dump.kind != MapKind::Plain
+                || entries
+                    .iter()
+                    .all(|e| matches!(e.value, AggValue::Plain(ref v) if number(v).is_some()));
+            if !exportable {
+                if self.warned.insert(format!("type{}", dump.name)) {
+                    out.warnings.push(format!(
+                        "WARNING: map {} holds non-numeric values; it is not exported",
+                        dump.name
+                    ));
+                }
+                continue;
             }
-            out.series += entries.len();
+            let mut labels = self.labels.get(&dump.name).cloned().unwrap_or_default();
+            let width = entries.iter().map(|e| e.key.len()).max().unwrap_or(0);
+            labels.extend((labels.len()..width).map(|i| format!("key{i}")));
+            snap.families.push(Family {
+                map: dump.name.clone(),
+                kind: dump.kind,
+                labels,
+                entries: entries.into_iter().cloned().collect(),
+            });
         }
-        let _ = write!(
-            out.text,
-            "# HELP scry_exporter_series Map entries exported in this scrape.\n\
-             # TYPE scry_exporter_series gauge\n\
-             scry_exporter_series {}\n\
-             # HELP scry_exporter_dropped_series Map entries left out by the series limit.\n\
-             # TYPE scry_exporter_dropped_series gauge\n\
-             scry_exporter_dropped_series {}\n",
-            out.series, out.dropped
-        );
+        out
+    }
+}
+
+impl Family {
+    /// Writes this map's descriptor and samples.
+    fn encode(&self, encoder: &mut DescriptorEncoder) -> fmt::Result {
+        let ty = match self.kind {
+            MapKind::Count | MapKind::Sum => MetricType::Counter,
+            MapKind::Stats | MapKind::Hist | MapKind::Lhist { .. } => MetricType::Histogram,
+            _ => MetricType::Gauge,
+        };
+        let by = if self.labels.is_empty() {
+            String::new()
+        } else {
+            format!(" by {}", self.labels.join(", "))
+        };
+        let help = format!("scry map {} ({}){by}.", self.map, kind_name(&self.kind));
+        let name = metric_name(&self.map);
+        let mut metric = encoder.encode_descriptor(&name, &help, None, ty)?;
+        let hist = matches!(self.kind, MapKind::Hist | MapKind::Lhist { .. });
+        let bounds = if hist { self.bucket_range() } else { None };
+        for entry in &self.entries {
+            if entry.key.is_empty() {
+                self.sample(&mut metric, entry, bounds)?;
+            } else {
+                let labels: Vec<(&str, String)> = self
+                    .labels
+                    .iter()
+                    .map(String::as_str)
+                    .zip(entry.key.iter().map(Value::to_text))
+                    .collect();
+                self.sample(&mut metric.encode_family(&labels)?, entry, bounds)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes one entry's sample(s); `bounds` are the histogram buckets to write.
+    fn sample(
+        &self,
+        metric: &mut MetricEncoder,
+        entry: &MapEntry,
+        bounds: Option<(usize, usize)>,
+    ) -> fmt::Result {
+        let counter = matches!(self.kind, MapKind::Count | MapKind::Sum);
+        match &entry.value {
+            AggValue::UInt(v) if counter => metric.encode_counter::<NoLabelSet, _, f64>(v, None),
+            AggValue::Int(v) if counter => match u64::try_from(*v) {
+                Ok(v) => metric.encode_counter::<NoLabelSet, _, f64>(&v, None),
+                // sum() of negative values: the exact value, even if counters should not go down.
+                Err(_) => metric.encode_counter::<NoLabelSet, _, f64>(&(*v as f64), None),
+            },
+            AggValue::UInt(v) => metric.encode_gauge(v),
+            AggValue::Int(v) => metric.encode_gauge(v),
+            AggValue::Plain(v) => match number(v) {
+                Some(Number::Signed(n)) => metric.encode_gauge(&n),
+                Some(Number::Unsigned(n)) => metric.encode_gauge(&n),
+                None => Ok(()),
+            },
+            AggValue::Avg { total, count } if self.kind == MapKind::Stats => metric
+                .encode_histogram::<NoLabelSet>(
+                    *total as f64,
+                    *count,
+                    &[(f64::INFINITY, *count)],
+                    None,
+                ),
+            AggValue::Avg { total, count } => {
+                let avg = if *count == 0 {
+                    0.0
+                } else {
+                    *total as f64 / *count as f64
+                };
+                metric.encode_gauge(&avg)
+            }
+            AggValue::Hist(counts) => {
+                let buckets = self.buckets(counts, bounds);
+                let total = counts.iter().sum();
+                // BPF histograms keep no sum of the values: it is unknown.
+                metric.encode_histogram::<NoLabelSet>(f64::NAN, total, &buckets, None)
+            }
+        }
+    }
+
+    /// The first and last bucket non-empty in any entry.
+    fn bucket_range(&self) -> Option<(usize, usize)> {
+        let mut range: Option<(usize, usize)> = None;
+        for entry in &self.entries {
+            if let AggValue::Hist(b) = &entry.value
+                && let (Some(lo), Some(hi)) = (
+                    b.iter().position(|&c| c != 0),
+                    b.iter().rposition(|&c| c != 0),
+                )
+            {
+                range = Some(range.map_or((lo, hi), |(l, h)| (l.min(lo), h.max(hi))));
+            }
+        }
+        range
+    }
+
+    /// `(upper bound, count)` per bucket for the encoder (which accumulates them): the
+    /// first written bucket also holds the empty ones below it, `+Inf` whatever is left.
+    fn buckets(&self, counts: &[u64], bounds: Option<(usize, usize)>) -> Vec<(f64, u64)> {
+        let mut out = Vec::new();
+        let mut written: u64 = 0;
+        if let Some((lo, hi)) = bounds {
+            for i in lo..=hi {
+                let Some(bound) = upper_bound(&self.kind, i) else {
+                    break;
+                };
+                let mut n = counts.get(i).copied().unwrap_or(0);
+                if i == lo {
+                    n += counts[..lo.min(counts.len())].iter().sum::<u64>();
+                }
+                written += n;
+                out.push((bound as f64, n));
+            }
+        }
+        let total: u64 = counts.iter().sum();
+        out.push((f64::INFINITY, total.saturating_sub(written)));
         out
     }
 }
@@ -132,78 +326,18 @@ fn kind_name(kind: &MapKind) -> &'static str {
     }
 }
 
-/// Writes one map's family; false when its values cannot be exported.
-fn family(out: &mut String, dump: &MapDump, entries: &[&MapEntry], names: &[String]) -> bool {
-    let base = metric_name(&dump.name);
-    let (name, ty) = match dump.kind {
-        MapKind::Count | MapKind::Sum => (format!("{base}_total"), "counter"),
-        MapKind::Stats => (base.clone(), "summary"),
-        MapKind::Hist | MapKind::Lhist { .. } => (base.clone(), "histogram"),
-        _ => (base.clone(), "gauge"),
-    };
-    if dump.kind == MapKind::Plain
-        && entries
-            .iter()
-            .any(|e| !matches!(e.value, AggValue::Plain(ref v) if number(v).is_some()))
-    {
-        return false;
-    }
-    let by = if names.is_empty() && entries.first().is_some_and(|e| !e.key.is_empty()) {
-        String::from(" by key0")
-    } else if names.is_empty() {
-        String::new()
-    } else {
-        format!(" by {}", names.join(", "))
-    };
-    let _ = writeln!(
-        out,
-        "# HELP {name} scry map {} ({}){by}.",
-        dump.name,
-        kind_name(&dump.kind)
-    );
-    let _ = writeln!(out, "# TYPE {name} {ty}");
-    match dump.kind {
-        MapKind::Hist | MapKind::Lhist { .. } => histogram(out, &base, dump, entries, names),
-        _ => {
-            for entry in entries {
-                let labels = labels(&entry.key, names, None);
-                match &entry.value {
-                    AggValue::Int(v) => {
-                        let _ = writeln!(out, "{name}{labels} {v}");
-                    }
-                    AggValue::UInt(v) => {
-                        let _ = writeln!(out, "{name}{labels} {v}");
-                    }
-                    AggValue::Avg { total, count } if dump.kind == MapKind::Stats => {
-                        let _ = writeln!(out, "{name}_sum{labels} {total}");
-                        let _ = writeln!(out, "{name}_count{labels} {count}");
-                    }
-                    AggValue::Avg { total, count } => {
-                        let avg = if *count == 0 {
-                            0.0
-                        } else {
-                            *total as f64 / *count as f64
-                        };
-                        let _ = writeln!(out, "{name}{labels} {avg}");
-                    }
-                    AggValue::Plain(v) => {
-                        if let Some(n) = number(v) {
-                            let _ = writeln!(out, "{name}{labels} {n}");
-                        }
-                    }
-                    AggValue::Hist(_) => {}
-                }
-            }
-        }
-    }
-    true
+/// An integer value of a plain map.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Number {
+    Signed(i64),
+    Unsigned(u64),
 }
 
-fn number(v: &Value) -> Option<String> {
+fn number(v: &Value) -> Option<Number> {
     match v {
-        Value::Int(n) => Some(n.to_string()),
-        Value::UInt(n) => Some(n.to_string()),
-        Value::Bool(b) => Some(u8::from(*b).to_string()),
+        Value::Int(n) => Some(Number::Signed(*n)),
+        Value::UInt(n) => Some(Number::Unsigned(*n)),
+        Value::Bool(b) => Some(Number::Unsigned(u64::from(*b))),
         _ => None,
     }
 }
@@ -222,90 +356,6 @@ fn upper_bound(kind: &MapKind, i: usize) -> Option<i128> {
             3..=65 => Some((1i128 << (i - 1)) - 1),
             _ => None,
         },
-    }
-}
-
-fn histogram(
-    out: &mut String,
-    base: &str,
-    dump: &MapDump,
-    entries: &[&MapEntry],
-    names: &[String],
-) {
-    let buckets = |e: &MapEntry| match &e.value {
-        AggValue::Hist(b) => b.clone(),
-        _ => Vec::new(),
-    };
-    let used = |pick: fn(&[u64]) -> Option<usize>| {
-        entries
-            .iter()
-            .filter_map(|e| match &e.value {
-                AggValue::Hist(b) => pick(b),
-                _ => None,
-            })
-            .collect::<Vec<_>>()
-    };
-    let lo = used(|b| b.iter().position(|&c| c != 0)).into_iter().min();
-    let hi = used(|b| b.iter().rposition(|&c| c != 0)).into_iter().max();
-    for entry in entries {
-        let counts = buckets(entry);
-        if let (Some(lo), Some(hi)) = (lo, hi) {
-            let mut cumulative: u64 = counts[..lo.min(counts.len())].iter().sum();
-            for i in lo..=hi {
-                let Some(bound) = upper_bound(&dump.kind, i) else {
-                    break;
-                };
-                cumulative += counts.get(i).copied().unwrap_or(0);
-                let labels = labels(&entry.key, names, Some(&bound.to_string()));
-                let _ = writeln!(out, "{base}_bucket{labels} {cumulative}");
-            }
-        }
-        let total: u64 = counts.iter().sum();
-        let inf = labels(&entry.key, names, Some("+Inf"));
-        let _ = writeln!(out, "{base}_bucket{inf} {total}");
-        let plain = labels(&entry.key, names, None);
-        let _ = writeln!(out, "{base}_count{plain} {total}");
-    }
-}
-
-/// `{a="x",b="y",le="3"}`, or nothing for a scalar map without `le`.
-fn labels(key: &[Value], names: &[String], le: Option<&str>) -> String {
-    if key.is_empty() && le.is_none() {
-        return String::new();
-    }
-    let mut s = String::from("{");
-    for (i, part) in key.iter().enumerate() {
-        if i > 0 {
-            s.push(',');
-        }
-        match names.get(i) {
-            Some(n) => s.push_str(n),
-            None => {
-                let _ = write!(s, "key{i}");
-            }
-        }
-        s.push_str("=\"");
-        escape(&mut s, &part.to_text());
-        s.push('"');
-    }
-    if let Some(le) = le {
-        if !key.is_empty() {
-            s.push(',');
-        }
-        let _ = write!(s, "le=\"{le}\"");
-    }
-    s.push('}');
-    s
-}
-
-fn escape(out: &mut String, text: &str) {
-    for c in text.chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '"' => out.push_str("\\\""),
-            '\n' => out.push_str("\\n"),
-            c => out.push(c),
-        }
     }
 }
 

@@ -1,5 +1,7 @@
 //! Unit tests of the exposition format.
 
+use std::sync::Arc;
+
 use super::*;
 
 fn dump(name: &str, kind: MapKind, entries: Vec<(Vec<Value>, AggValue)>) -> MapDump {
@@ -20,12 +22,20 @@ fn names(pairs: &[(&str, &[&str])]) -> LabelNames {
         .collect()
 }
 
+/// The update of `dumps` and its OpenMetrics text.
+fn render(e: &mut Exporter, dumps: &[MapDump]) -> (Update, String) {
+    let update = e.update(dumps);
+    let text = Arc::new(update.snapshot.clone()).encode();
+    (update, text)
+}
+
 const META_ZERO: &str = "# HELP scry_exporter_series Map entries exported in this scrape.
 # TYPE scry_exporter_series gauge
 scry_exporter_series 0
 # HELP scry_exporter_dropped_series Map entries left out by the series limit.
 # TYPE scry_exporter_dropped_series gauge
 scry_exporter_dropped_series 0
+# EOF
 ";
 
 #[test]
@@ -39,16 +49,16 @@ fn counters_with_labels_and_escaping() {
         ],
     );
     let mut e = Exporter::new(names(&[("@syscalls", &["comm"])]), 100);
-    let r = e.render(&[d]);
+    let (r, r_text) = render(&mut e, &[d]);
     assert!(r.warnings.is_empty());
-    assert_eq!(r.series, 2);
-    let expected = "# HELP scry_syscalls_total scry map @syscalls (count()) by comm.
-# TYPE scry_syscalls_total counter
+    assert_eq!(r.snapshot.series(), 2);
+    let expected = "# HELP scry_syscalls scry map @syscalls (count()) by comm.
+# TYPE scry_syscalls counter
 scry_syscalls_total{comm=\"a\\\"b\\\\c\\nd\"} 2
 scry_syscalls_total{comm=\"bash\"} 7
 ";
-    assert!(r.text.starts_with(expected), "{}", r.text);
-    assert!(r.text.contains("scry_exporter_series 2\n"));
+    assert!(r_text.starts_with(expected), "{}", r_text);
+    assert!(r_text.contains("scry_exporter_series 2\n"));
 }
 
 #[test]
@@ -79,10 +89,10 @@ fn scalars_gauges_avg_and_stats() {
         ),
     ];
     let mut e = Exporter::new(LabelNames::new(), 100);
-    let r = e.render(&maps);
-    let expected = "# HELP scry_map_total scry map @ (sum()).
-# TYPE scry_map_total counter
-scry_map_total -3
+    let (_, r_text) = render(&mut e, &maps);
+    let expected = "# HELP scry_map scry map @ (sum()).
+# TYPE scry_map counter
+scry_map_total -3.0
 # HELP scry_m scry map @m (max()).
 # TYPE scry_m gauge
 scry_m 9
@@ -90,15 +100,16 @@ scry_m 9
 # TYPE scry_a gauge
 scry_a{key0=\"1\"} 2.5
 # HELP scry_s scry map @s (stats()).
-# TYPE scry_s summary
-scry_s_sum 10
+# TYPE scry_s histogram
+scry_s_sum 10.0
 scry_s_count 4
+scry_s_bucket{le=\"+Inf\"} 4
 # HELP scry_p scry map @p (values).
 # TYPE scry_p gauge
 scry_p -1
 ";
     assert_eq!(
-        r.text,
+        r_text,
         format!(
             "{expected}{}",
             META_ZERO.replace(
@@ -128,25 +139,27 @@ fn hist_buckets_are_cumulative_with_exact_bounds() {
         ],
     );
     let mut e = Exporter::new(names(&[("@h", &["comm"])]), 100);
-    let r = e.render(&[d]);
+    let (_, r_text) = render(&mut e, &[d]);
     let expected = "# HELP scry_h scry map @h (hist()) by comm.
 # TYPE scry_h histogram
-scry_h_bucket{comm=\"y\",le=\"0\"} 0
-scry_h_bucket{comm=\"y\",le=\"1\"} 0
-scry_h_bucket{comm=\"y\",le=\"3\"} 0
-scry_h_bucket{comm=\"y\",le=\"7\"} 1
-scry_h_bucket{comm=\"y\",le=\"15\"} 1
-scry_h_bucket{comm=\"y\",le=\"+Inf\"} 1
+scry_h_sum{comm=\"y\"} NaN
 scry_h_count{comm=\"y\"} 1
-scry_h_bucket{comm=\"x\",le=\"0\"} 1
-scry_h_bucket{comm=\"x\",le=\"1\"} 3
-scry_h_bucket{comm=\"x\",le=\"3\"} 6
-scry_h_bucket{comm=\"x\",le=\"7\"} 6
-scry_h_bucket{comm=\"x\",le=\"15\"} 10
-scry_h_bucket{comm=\"x\",le=\"+Inf\"} 10
+scry_h_bucket{le=\"0.0\",comm=\"y\"} 0
+scry_h_bucket{le=\"1.0\",comm=\"y\"} 0
+scry_h_bucket{le=\"3.0\",comm=\"y\"} 0
+scry_h_bucket{le=\"7.0\",comm=\"y\"} 1
+scry_h_bucket{le=\"15.0\",comm=\"y\"} 1
+scry_h_bucket{le=\"+Inf\",comm=\"y\"} 1
+scry_h_sum{comm=\"x\"} NaN
 scry_h_count{comm=\"x\"} 10
+scry_h_bucket{le=\"0.0\",comm=\"x\"} 1
+scry_h_bucket{le=\"1.0\",comm=\"x\"} 3
+scry_h_bucket{le=\"3.0\",comm=\"x\"} 6
+scry_h_bucket{le=\"7.0\",comm=\"x\"} 6
+scry_h_bucket{le=\"15.0\",comm=\"x\"} 10
+scry_h_bucket{le=\"+Inf\",comm=\"x\"} 10
 ";
-    assert!(r.text.starts_with(expected), "{}", r.text);
+    assert!(r_text.starts_with(expected), "{}", r_text);
 }
 
 #[test]
@@ -162,17 +175,18 @@ fn lhist_overflow_only_in_inf() {
         vec![(vec![], AggValue::Hist(vec![1, 0, 2, 0, 5]))],
     );
     let mut e = Exporter::new(LabelNames::new(), 100);
-    let r = e.render(&[d]);
+    let (_, r_text) = render(&mut e, &[d]);
     let expected = "# HELP scry_l scry map @l (lhist()).
 # TYPE scry_l histogram
-scry_l_bucket{le=\"-1\"} 1
-scry_l_bucket{le=\"9\"} 1
-scry_l_bucket{le=\"19\"} 3
-scry_l_bucket{le=\"29\"} 3
-scry_l_bucket{le=\"+Inf\"} 8
+scry_l_sum NaN
 scry_l_count 8
+scry_l_bucket{le=\"-1.0\"} 1
+scry_l_bucket{le=\"9.0\"} 1
+scry_l_bucket{le=\"19.0\"} 3
+scry_l_bucket{le=\"29.0\"} 3
+scry_l_bucket{le=\"+Inf\"} 8
 ";
-    assert!(r.text.starts_with(expected), "{}", r.text);
+    assert!(r_text.starts_with(expected), "{}", r_text);
 }
 
 #[test]
@@ -182,17 +196,18 @@ fn series_limit_keeps_largest_and_warns_once() {
         .collect();
     let d = dump("@c", MapKind::Count, entries);
     let mut e = Exporter::new(names(&[("@c", &["pid"])]), 3);
-    let r = e.render(std::slice::from_ref(&d));
-    assert_eq!((r.series, r.dropped), (3, 7));
+    let (r, r_text) = render(&mut e, std::slice::from_ref(&d));
+    assert_eq!((r.snapshot.series(), r.snapshot.dropped()), (3, 7));
     assert_eq!(r.warnings.len(), 1);
     assert!(r.warnings[0].contains("@c"), "{:?}", r.warnings);
-    assert!(r.text.contains("scry_c_total{pid=\"9\"} 90\n"));
-    assert!(r.text.contains("scry_c_total{pid=\"7\"} 70\n"));
-    assert!(!r.text.contains("pid=\"6\""));
-    assert!(r.text.contains("scry_exporter_dropped_series 7\n"));
-    let again = e.render(&[d]);
+    assert!(r_text.contains("scry_c_total{pid=\"9\"} 90\n"));
+    assert!(r_text.contains("scry_c_total{pid=\"7\"} 70\n"));
+    assert!(!r_text.contains("pid=\"6\""));
+    assert!(r_text.contains("scry_exporter_dropped_series 7\n"));
+    let (again, again_text) = render(&mut e, &[d]);
     assert!(again.warnings.is_empty());
-    assert_eq!(again.dropped, 7);
+    assert!(again_text.contains("scry_exporter_dropped_series 7\n"));
+    assert_eq!(again.snapshot.dropped(), 7);
 }
 
 #[test]
@@ -203,13 +218,41 @@ fn strings_are_not_exported() {
         vec![(vec![], AggValue::Plain(Value::Str("x".into())))],
     );
     let mut e = Exporter::new(LabelNames::new(), 10);
-    let r = e.render(&[d]);
+    let (r, r_text) = render(&mut e, &[d]);
     assert_eq!(
-        r.text,
+        r_text,
         META_ZERO.replace(
             "series 0\n# HELP scry_exporter_dropped",
             "series 1\n# HELP scry_exporter_dropped"
         )
     );
     assert_eq!(r.warnings.len(), 1);
+}
+
+#[test]
+fn unnamed_keys_bools_and_empty_histograms() {
+    let maps = [
+        dump(
+            "@k",
+            MapKind::Plain,
+            vec![(
+                vec![Value::UInt(4), Value::Str("x".into())],
+                AggValue::Plain(Value::Bool(true)),
+            )],
+        ),
+        dump("@e", MapKind::Hist, vec![(vec![], AggValue::Hist(vec![]))]),
+    ];
+    let mut e = Exporter::new(LabelNames::new(), 10);
+    let (r, text) = render(&mut e, &maps);
+    assert!(r.warnings.is_empty(), "{:?}", r.warnings);
+    let expected = "# HELP scry_k scry map @k (values) by key0, key1.
+# TYPE scry_k gauge
+scry_k{key0=\"4\",key1=\"x\"} 1
+# HELP scry_e scry map @e (hist()).
+# TYPE scry_e histogram
+scry_e_sum NaN
+scry_e_count 0
+scry_e_bucket{le=\"+Inf\"} 0
+";
+    assert!(text.starts_with(expected), "{text}");
 }

@@ -2,18 +2,18 @@
 //!
 //! - [`labels`]: label names for each map's keys, taken from the script's source
 //!   (`@syscalls[comm]` → `comm`, `@x[args->fd]` → `fd`, anything else `key0`, `key1`, ...).
-//! - [`format`]: the Prometheus text exposition format (version 0.0.4) of
-//!   [`scry_output::MapDump`]s, with a cardinality limit.
-//! - [`server`]: a minimal HTTP/1.1 responder for `GET /metrics` on a `std::net` listener.
+//! - [`format`]: the OpenMetrics text exposition of [`scry_output::MapDump`]s, encoded by
+//!   the `prometheus-client` crate through its `Collector` trait, with a cardinality limit.
+//! - [`server`]: `GET /metrics` over HTTP/1.1, served by the `tiny_http` crate.
 //!
-//! The maps are rendered once per refresh period by the caller ([`Exporter::update`]) and
-//! every scrape returns the latest rendering, so a scrape costs one copy of a string and
-//! never touches the kernel.
+//! The maps are read once per refresh period by the caller, which hands them to
+//! [`Exporter::update`] and stores the resulting [`Snapshot`] in a [`Shared`]; every scrape
+//! encodes the latest snapshot, so a scrape never touches the kernel.
 
 pub mod format;
 pub mod labels;
 pub mod server;
 
-pub use format::{Exporter, Rendered};
+pub use format::{Exporter, Snapshot, Update};
 pub use labels::{LabelNames, label_names};
 pub use server::{Server, ServerError, Shared};

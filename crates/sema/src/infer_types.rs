@@ -718,6 +718,15 @@ impl Checker<'_> {
                                 map.keys.len()
                             );
                             self.error(expr.span, message);
+                        } else if matches!(
+                            map.value,
+                            MapValue::Hist { .. } | MapValue::Lhist { .. }
+                        ) {
+                            let message = format!(
+                                "{} is a histogram: it can be printed, not read as a number",
+                                map_label(name)
+                            );
+                            self.error(expr.span, message);
                         } else if !keys.is_empty() && (map.keys.len() == keys.len() || self.report)
                         {
                             // Reads widen key types too (a longer string key must not be cut
@@ -802,7 +811,17 @@ impl Checker<'_> {
             ExprKind::Unary { op, expr: inner } => {
                 let ty = self.expr(inner);
                 match op {
-                    UnaryOp::Not => Type::U64,
+                    UnaryOp::Not => {
+                        if !ty.is_integer() && ty != Type::None {
+                            self.error(
+                                expr.span,
+                                format!(
+                                    "The ! operator can not be used on expressions of type {ty}"
+                                ),
+                            );
+                        }
+                        Type::U64
+                    }
                     UnaryOp::BitNot | UnaryOp::Neg | UnaryOp::Plus => {
                         self.integer_operand(inner, &ty, op.as_str());
                         if *op == UnaryOp::Neg { Type::I64 } else { ty }
@@ -1617,7 +1636,37 @@ impl Checker<'_> {
                 self.integer_operand(&args[1], &types[1], "strftime()");
                 Type::Timestamp
             }
-            "signal" => Type::None,
+            "signal" => {
+                // signal("SIGUSR1") or signal("KILL"): a name, resolved here.
+                if let Some(name) = args[0].as_str() {
+                    let short = name.strip_prefix("SIG").unwrap_or(name);
+                    let number = [
+                        "HUP", "INT", "QUIT", "ILL", "TRAP", "ABRT", "BUS", "FPE", "KILL", "USR1",
+                        "SEGV", "USR2", "PIPE", "ALRM", "TERM",
+                    ]
+                    .iter()
+                    .position(|s| *s == short)
+                    .map(|i| i as u64 + 1)
+                    .or(match short {
+                        "CHLD" => Some(17),
+                        "CONT" => Some(18),
+                        "STOP" => Some(19),
+                        "TSTP" => Some(20),
+                        _ => None,
+                    });
+                    match number {
+                        Some(number) => {
+                            self.typed.constants.insert(args[0].id.0, number);
+                        }
+                        None => {
+                            self.error(args[0].span, format!("signal(): unknown signal {name}"))
+                        }
+                    }
+                } else {
+                    self.integer_operand(&args[0], &types[0], "signal()");
+                }
+                Type::None
+            }
             "strncmp" => {
                 for (arg, ty) in args[..2].iter().zip(&types) {
                     if !matches!(ty, Type::Str(_)) {

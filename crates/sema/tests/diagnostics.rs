@@ -55,6 +55,9 @@ diagnostics! {
     bad_interval: "interval:parsec:1 { }";
     lhist_not_literal: "BEGIN { $a = 1; @l = lhist(5, $a, 10, 1); }";
     string_arithmetic: "BEGIN { $x = \"a\" + 1; }";
+    not_on_string: "BEGIN { $s = \"a\"; if (!$s) { exit(); } }";
+    hist_read_as_number: "BEGIN { @h = hist(1); $x = @h + 1; }";
+    unknown_signal_name: "BEGIN { signal(\"SIGNOPE\"); }";
     no_errors_in_seed_script: "tracepoint:syscalls:sys_enter_read { @start[tid] = nsecs; }
 tracepoint:syscalls:sys_exit_read /@start[tid]/ { @ns = hist(nsecs - @start[tid]); delete(@start[tid]); }";
 }

@@ -197,3 +197,34 @@ fn exit_inside_if_after_three_ticks() {
     run.assert_success();
     assert_eq!(run.stdout, "tick 1\ntick 2\ntick 3\n\n\n@i: 3\n");
 }
+
+#[test]
+fn signal_by_name_kills_the_traced_process() {
+    if !can_trace("signal_by_name_kills_the_traced_process") {
+        return;
+    }
+    // A process that sleeps in a loop; the probe kills it from inside its own syscall.
+    let mut child = Command::new("python3")
+        .args(["-c", "import time\nwhile True: time.sleep(0.05)"])
+        .spawn()
+        .expect("spawn python3");
+    let pid = child.id();
+    let program = format!(
+        r#"tracepoint:syscalls:sys_enter_clock_nanosleep /pid == {pid}/ {{ signal("SIGKILL"); exit(); }}"#
+    );
+    let run = run_scry(&["--unsafe", "-e", &program]);
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("try_wait") {
+            break status;
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("the traced process is still alive after signal(): {run:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    run.assert_success();
+    use std::os::unix::process::ExitStatusExt;
+    assert_eq!(status.signal(), Some(9), "{status:?} {run:?}");
+}

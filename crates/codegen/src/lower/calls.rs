@@ -419,7 +419,10 @@ impl Builder<'_, '_> {
                 )),
             },
             "signal" => {
-                self.scalar(&args[0])?;
+                match self.shared.analysis.typed.constants.get(&args[0].id.0) {
+                    Some(number) => self.asm.load_const(Reg::R0, *number),
+                    None => self.scalar(&args[0])?,
+                }
                 self.asm.mov(Reg::R1, Reg::R0);
                 self.asm.call(helper::SEND_SIGNAL);
                 Ok(())
