@@ -148,6 +148,10 @@ pub enum EventDef {
     PrintValue {
         ty: Type,
     },
+    /// `print()` of a whole struct or union: its bytes follow the event id.
+    PrintRecord {
+        layout: scry_sema::RecordLayout,
+    },
     Clear {
         map: usize,
     },

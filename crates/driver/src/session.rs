@@ -435,6 +435,10 @@ impl Handler<'_, '_> {
                 let value = self.decoder.value(ty, record.get(8..).unwrap_or_default());
                 self.printer.value(&value)?;
             }
+            EventDef::PrintRecord { layout } => {
+                let value = layout.decode(record.get(8..).unwrap_or_default(), 0);
+                self.printer.value(&value)?;
+            }
             EventDef::Clear { map } => {
                 self.user_map(*map).clear().map_err(std::io::Error::other)?
             }

@@ -37,6 +37,7 @@
 mod capture;
 mod hist;
 mod json;
+mod layout;
 mod map;
 mod printer;
 mod printf;
@@ -47,6 +48,7 @@ mod value;
 pub use capture::{CapturePrinter, Event};
 pub use hist::{HIST_BUCKETS, hist_bucket, lhist_bucket, lhist_buckets};
 pub use json::JsonPrinter;
+pub use layout::{Layout, Member};
 pub use map::{AggValue, MapDump, MapEntry, MapKind, PrintOptions};
 pub use printer::Printer;
 pub use printf::{

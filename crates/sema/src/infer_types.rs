@@ -113,6 +113,9 @@ pub struct Typed {
     pub inline_arrays: std::collections::HashSet<u32>,
     /// Raw tracepoint arguments read by name (`args.prev`): the argument's index.
     pub raw_args: HashMap<u32, u32>,
+    /// Whole records printed with `print()`: their layout and size in bytes, by the printed
+    /// expression's id.
+    pub record_layouts: HashMap<u32, (scry_output::Layout, u32)>,
 }
 
 impl Typed {
@@ -1444,6 +1447,24 @@ impl Checker<'_> {
                         "print() with top and div arguments needs a map as its first argument",
                     );
                 }
+                if let Type::Record(record) = &types[0] {
+                    let layout = match self.script_records.get(record) {
+                        Some(_) => {
+                            crate::kernel_types::script_record_layout(&self.script_records, record)
+                        }
+                        None => self
+                            .kernel
+                            .btf()
+                            .ok_or_else(|| format!("no BTF to lay out {record}"))
+                            .and_then(|btf| crate::kernel_types::record_layout(btf, record)),
+                    };
+                    match layout {
+                        Ok(layout) => {
+                            self.typed.record_layouts.insert(args[0].id.0, layout);
+                        }
+                        Err(message) => self.error(args[0].span, message),
+                    }
+                }
                 Type::None
             }
             "exit" => {
@@ -1884,6 +1905,7 @@ pub fn run(
             constants: HashMap::new(),
             inline_arrays: Default::default(),
             raw_args: HashMap::new(),
+            record_layouts: HashMap::new(),
         },
         map_keys_known: HashMap::new(),
         report: false,

@@ -22,6 +22,8 @@ pub use infer_types::{MapInfo, MapValue, Typed};
 pub use kernel::{
     Field, FieldKind, KernelInfo, TracepointFormat, UprobeSymbol, UsdtArg, UsdtLocation, UsdtProbe,
 };
+/// Layouts of records printed whole, as `Typed::record_layouts` holds them.
+pub use scry_output::Layout as RecordLayout;
 pub use types::Type;
 
 use scry_diagnostics::Diagnostics;

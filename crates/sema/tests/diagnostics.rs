@@ -57,6 +57,7 @@ diagnostics! {
     string_arithmetic: "BEGIN { $x = \"a\" + 1; }";
     not_on_string: "BEGIN { $s = \"a\"; if (!$s) { exit(); } }";
     hist_read_as_number: "BEGIN { @h = hist(1); $x = @h + 1; }";
+    print_record_too_large: "struct Big { char x[20000]; } BEGIN { print(*(struct Big *)0); }";
     unknown_signal_name: "BEGIN { signal(\"SIGNOPE\"); }";
     no_errors_in_seed_script: "tracepoint:syscalls:sys_enter_read { @start[tid] = nsecs; }
 tracepoint:syscalls:sys_exit_read /@start[tid]/ { @ns = hist(nsecs - @start[tid]); delete(@start[tid]); }";
@@ -164,5 +165,29 @@ fn struct_field_errors() {
             "BEGIN { @x = curtask->nope; @y = curtask->flags; @z = ((struct nothing *)0)->a; }"
         )
         .1
+    );
+}
+
+#[test]
+fn print_of_a_btf_struct_lays_out_every_member() {
+    let (analysis, errors) = analyse_with_btf("BEGIN { print(*curtask); }");
+    assert_eq!(errors, "");
+    let analysis = analysis.expect("analyses");
+    let (layout, size) = analysis
+        .typed
+        .record_layouts
+        .values()
+        .next()
+        .expect("a layout for print()")
+        .clone();
+    assert_eq!(size, 40);
+    let mut bytes = vec![0u8; 40];
+    bytes[0..4].copy_from_slice(&42i32.to_le_bytes());
+    bytes[4..8].copy_from_slice(b"bash");
+    bytes[24..32].copy_from_slice(&0xffff_8881_0000_1000u64.to_le_bytes());
+    bytes[32] = 0b1111_1101; // flags:3 = 5
+    assert_eq!(
+        layout.decode(&bytes, 0).to_text(),
+        "{ .pid = 42, .comm = bash, .real_parent = 0xffff888100001000, .flags = 5 }"
     );
 }

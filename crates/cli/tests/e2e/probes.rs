@@ -228,3 +228,76 @@ fn signal_by_name_kills_the_traced_process() {
     use std::os::unix::process::ExitStatusExt;
     assert_eq!(status.signal(), Some(9), "{status:?} {run:?}");
 }
+
+#[test]
+fn print_whole_kernel_struct_through_btf() {
+    if !can_trace("print_whole_kernel_struct_through_btf") {
+        return;
+    }
+    let uname = |flag: &str| {
+        let out = Command::new("uname").arg(flag).output().expect("uname");
+        String::from_utf8_lossy(&out.stdout).trim_end().to_string()
+    };
+    let run = run_scry(&[
+        "-e",
+        "BEGIN { print(curtask->nsproxy->uts_ns->name); print(*curtask->fs); exit(); }",
+    ]);
+    run.assert_success();
+    let lines: Vec<&str> = run.stdout.lines().filter(|l| !l.is_empty()).collect();
+    let expected = format!(
+        "{{ .sysname = {}, .nodename = {}, .release = {}, .version = {}, .machine = {}, .domainname = ",
+        uname("-s"),
+        uname("-n"),
+        uname("-r"),
+        uname("-v"),
+        uname("-m")
+    );
+    assert!(lines[0].starts_with(&expected), "{expected}\n{run:?}");
+    // struct fs_struct: nested records, pointers in hex, the tracer's own umask.
+    let umask = Command::new("sh")
+        .args(["-c", "umask"])
+        .output()
+        .expect("umask");
+    let umask = u32::from_str_radix(String::from_utf8_lossy(&umask.stdout).trim(), 8).unwrap();
+    assert!(lines[1].starts_with("{ .users = "), "{run:?}");
+    assert!(
+        lines[1].contains(&format!(", .umask = {umask}, ")),
+        "{run:?}"
+    );
+    assert!(lines[1].contains(".root = { .mnt = 0xffff"), "{run:?}");
+}
+
+#[test]
+fn print_whole_struct_in_user_memory() {
+    if !can_trace("print_whole_struct_in_user_memory") {
+        return;
+    }
+    let dir = TempDir::new();
+    let name = unique("s");
+    let sleep = dir.named_program(&name, "/bin/sleep");
+    let program = format!(
+        r#"struct ts {{ long s; long ns; }}
+        tracepoint:syscalls:sys_enter_clock_nanosleep /comm == "{name}"/ {{
+            print(*(struct ts *)args->rqtp);
+            print(*uptr((struct __kernel_timespec *)args->rqtp));
+        }}"#
+    );
+    let tracer = Tracer::scry(&["-f", "json", "-e", &program]);
+    let status = Command::new(&sleep).arg("0.25").status().expect("sleep");
+    assert!(status.success());
+    let run = tracer.interrupt();
+    run.assert_success();
+    let values: Vec<&str> = run
+        .stdout
+        .lines()
+        .filter(|l| l.contains(r#""type": "value""#))
+        .collect();
+    assert_eq!(
+        values,
+        [
+            r#"{"type": "value", "data": { "s": 0, "ns": 250000000 }}"#,
+            r#"{"type": "value", "data": { "tv_sec": 0, "tv_nsec": 250000000 }}"#,
+        ],
+        "{run:?}"
+    );
+}

@@ -258,6 +258,41 @@ impl Builder<'_, '_> {
         Ok(())
     }
 
+    /// `print()` of a whole struct or union: one read of its bytes (kernel or user memory)
+    /// into the output record; user space lays them out.
+    fn print_record(&mut self, arg: &ast::Expr) -> Result<()> {
+        let Some((layout, size)) = self
+            .shared
+            .analysis
+            .typed
+            .record_layouts
+            .get(&arg.id.0)
+            .cloned()
+        else {
+            return Err(Diagnostic::error(
+                arg.span,
+                "print(): unknown record layout",
+            ));
+        };
+        let user = self.record_in_user_memory(arg);
+        let record = self.scratch(8 + size);
+        let id = self.shared.event(EventDef::PrintRecord { layout });
+        // r0 = the record's address.
+        self.scalar(arg)?;
+        self.asm.mov(Reg::R3, Reg::R0);
+        self.scratch_ptr(Reg::R1, record + 8);
+        self.asm.mov_imm(Reg::R2, size as i32);
+        // On a fault the helper zeroes the destination: the record prints as zeroes.
+        self.asm.call(if user {
+            helper::PROBE_READ_USER
+        } else {
+            helper::PROBE_READ_KERNEL
+        });
+        self.asm.store_imm(8, SCRATCH, record as i16, id as i32);
+        self.output(record, 8 + size);
+        Ok(())
+    }
+
     /// Calls used as statements.
     pub(crate) fn call_statement(&mut self, expr: &ast::Expr) -> Result<()> {
         let (name, args) = call_parts(expr);
@@ -381,6 +416,7 @@ impl Builder<'_, '_> {
                     self.output_event(id);
                     Ok(())
                 }
+                _ if matches!(self.ty(&args[0]), Type::Record(_)) => self.print_record(&args[0]),
                 _ => {
                     let event = EventDef::PrintValue {
                         ty: self.ty(&args[0]).clone(),

@@ -909,6 +909,18 @@ impl Builder<'_, '_> {
         }
     }
 
+    /// True when the record `expr` (`*p`, `p->f`, `r.f`) lies in user memory.
+    pub(crate) fn record_in_user_memory(&self, expr: &ast::Expr) -> bool {
+        match &expr.kind {
+            ExprKind::Unary {
+                op: UnaryOp::Deref,
+                expr: inner,
+            } => matches!(self.ty(inner), Type::Ptr { user: true, .. }),
+            ExprKind::Field { .. } => self.in_user_memory(expr),
+            _ => false,
+        }
+    }
+
     /// r0 = the address of the struct member `expr` (`p->f` or `r.f`).
     fn member_address(&mut self, expr: &ast::Expr) -> Result<()> {
         let ExprKind::Field { expr: base, .. } = &expr.kind else {
