@@ -277,10 +277,17 @@ pub fn kprobe(
     link_perf_event(event, program, cookie).map_err(io_error(what))
 }
 
+/// The `BPF_RAW_TRACEPOINT_OPEN` attributes that attach fentry/fexit program `prog_fd`: no
+/// tracepoint name (the target is the BTF id given at load time).
+fn tracing_attr(prog_fd: u32) -> BpfAttr {
+    let mut attr = BpfAttr::default();
+    attr.put_u64(0, 0).put_u32(8, prog_fd);
+    attr
+}
+
 /// Attaches a loaded fentry/fexit program (its target was given when loading).
 pub fn tracing(program: &Program, what: &str) -> Result<Attachment, AttachError> {
-    let mut attr = BpfAttr::default();
-    attr.put_u64(0, 0).put_u32(8, program.fd() as u32);
+    let mut attr = tracing_attr(program.fd() as u32);
     let link = sys::bpf_fd(sys::BPF_RAW_TRACEPOINT_OPEN, &mut attr).map_err(io_error(what))?;
     Ok(Attachment {
         link: Some(link),
@@ -291,6 +298,14 @@ pub fn tracing(program: &Program, what: &str) -> Result<Attachment, AttachError>
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fentry_attach_names_no_tracepoint() {
+        let attr = tracing_attr(7);
+        assert_eq!(attr.0[..8], [0; 8], "name pointer is NULL");
+        assert_eq!(attr.get_u32(8), 7);
+        assert!(attr.0[12..].iter().all(|b| *b == 0));
+    }
 
     /// A fake sysfs event source directory with one PMU.
     fn fake_pmu(name: &str, type_: &str, formats: &[(&str, &str)]) -> std::path::PathBuf {

@@ -109,19 +109,18 @@ fn subprogram_btf(subprograms: &[usize]) -> io::Result<(OwnedFd, Vec<[u32; 2]>)>
     Ok((fd, records))
 }
 
-fn prog_load(
-    ty: ProgType,
-    name: &str,
-    code: &[u8],
-    subprograms: &[usize],
-    log: Option<&mut Vec<u8>>,
-) -> io::Result<OwnedFd> {
-    let license = b"GPL\0";
+/// The GPL license string every program is loaded under (needed by most tracing helpers).
+static LICENSE: &[u8] = b"GPL\0";
+
+/// The `BPF_PROG_LOAD` attributes of a program without subprograms or a log: type, code,
+/// license, name and, for fentry/fexit, the attach type and the target's BTF id. Pure, so
+/// that what the kernel would see is unit-tested even where the program cannot load.
+fn load_attr(ty: ProgType, name: &str, code: &[u8]) -> BpfAttr {
     let mut attr = BpfAttr::default();
     attr.put_u32(0, ty.raw())
         .put_u32(4, (code.len() / 8) as u32)
         .put_u64(8, code.as_ptr() as u64)
-        .put_u64(16, license.as_ptr() as u64)
+        .put_u64(16, LICENSE.as_ptr() as u64)
         .put_bytes(48, &kernel_name(name));
     if let ProgType::Tracing {
         attach_type,
@@ -130,6 +129,17 @@ fn prog_load(
     {
         attr.put_u32(68, attach_type).put_u32(108, btf_id);
     }
+    attr
+}
+
+fn prog_load(
+    ty: ProgType,
+    name: &str,
+    code: &[u8],
+    subprograms: &[usize],
+    log: Option<&mut Vec<u8>>,
+) -> io::Result<OwnedFd> {
+    let mut attr = load_attr(ty, name, code);
     // Kept alive until the load below.
     let btf = if subprograms.is_empty() {
         None
@@ -229,5 +239,36 @@ impl Program {
         attr.put_u32(0, self.fd() as u32);
         sys::bpf(sys::BPF_PROG_TEST_RUN, &mut attr)?;
         Ok(attr.get_u32(4))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fentry_load_attributes_name_the_target_btf_id() {
+        let code = [0u8; 16];
+        let ty = ProgType::Tracing {
+            attach_type: 25,
+            btf_id: 4242,
+        };
+        let attr = load_attr(ty, "fexit:vfs_read", &code);
+        assert_eq!(attr.get_u32(0), 26, "BPF_PROG_TYPE_TRACING");
+        assert_eq!(attr.get_u32(4), 2, "instruction count");
+        assert_eq!(attr.get_u32(68), 25, "expected_attach_type BPF_TRACE_FEXIT");
+        assert_eq!(attr.get_u32(108), 4242, "attach_btf_id");
+        assert_eq!(&attr.0[48..64], b"fexit_vfs_read\0\0", "object name");
+        let license = u64::from_ne_bytes(attr.0[16..24].try_into().unwrap());
+        assert_eq!(license, LICENSE.as_ptr() as u64);
+    }
+
+    #[test]
+    fn other_programs_have_no_attach_target() {
+        let attr = load_attr(ProgType::Kprobe, "kprobe:vfs_read", &[0u8; 8]);
+        assert_eq!(attr.get_u32(0), 2, "BPF_PROG_TYPE_KPROBE");
+        assert_eq!(attr.get_u32(68), 0);
+        assert_eq!(attr.get_u32(108), 0);
+        assert_eq!(&attr.0[48..64], b"kprobe_vfs_read\0");
     }
 }
