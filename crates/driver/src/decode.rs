@@ -139,6 +139,7 @@ impl<'a> Decoder<'a> {
             Type::Stack { user, mode, limit } => self.stack(*user, *mode, *limit, word),
             Type::Ptr { .. } => Value::UInt(word),
             Type::Inet => Value::Sym(format_inet(word, bytes.get(8..24).unwrap_or_default())),
+            Type::RecordValue { layout, .. } => layout.decode(bytes, 0),
             Type::Timestamp => {
                 let format = self
                     .compiled

@@ -4,7 +4,7 @@
 use crate::value::Value;
 
 /// How a run of bytes of a record is shown.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Layout {
     /// An integer of 1, 2, 4 or 8 bytes (enums too), little-endian.
     Int {
@@ -42,7 +42,7 @@ pub enum Layout {
 }
 
 /// A member of a record: where its bytes start and how they are shown.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Member {
     /// The member's name.
     pub name: String,
@@ -209,6 +209,32 @@ mod tests {
             value.to_text(),
             "{ .pid = -5, .comm = ab, .next = 0xffff888012345678, .in = { .x = -2 }, .a = [7,9], .lo = 5, .hi = -1, .ok = true }"
         );
+    }
+
+    #[test]
+    fn records_inside_map_keys_are_compact() {
+        let inner = Layout::Record(vec![member(
+            "x",
+            0,
+            Layout::Int {
+                bytes: 1,
+                signed: false,
+            },
+        )]);
+        let layout = Layout::Record(vec![
+            member(
+                "a",
+                0,
+                Layout::Int {
+                    bytes: 1,
+                    signed: false,
+                },
+            ),
+            member("in", 1, inner),
+        ]);
+        let value = layout.decode(&[3, 4], 0);
+        assert_eq!(value.to_key_text(), "{.a=3,.in={.x=4}}");
+        assert_eq!(value.to_text(), "{ .a = 3, .in = { .x = 4 } }");
     }
 
     #[test]

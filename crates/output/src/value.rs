@@ -141,6 +141,20 @@ impl Value {
                 }
                 out.push(']');
             }
+            // bpftrace prints records compactly inside map keys: `@[{.a=1,.b=x}]`.
+            Value::Record(fields) if ctx == Context::Key => {
+                out.push('{');
+                for (idx, (name, item)) in fields.iter().enumerate() {
+                    if idx > 0 {
+                        out.push(',');
+                    }
+                    out.push('.');
+                    out.push_str(name);
+                    out.push('=');
+                    item.write_text(out, ctx);
+                }
+                out.push('}');
+            }
             Value::Record(fields) => {
                 out.push_str("{ ");
                 for (idx, (name, item)) in fields.iter().enumerate() {

@@ -450,7 +450,7 @@ impl Checker<'_> {
                 self.set_type(target, self.var_type(name).unwrap_or(ty));
             }
             ExprKind::Map { name, keys } => {
-                let key_types: Vec<Type> = keys.iter().map(|k| self.expr(k)).collect();
+                let key_types: Vec<Type> = keys.iter().map(|k| self.key_type(k)).collect();
                 for (key, ty) in keys.iter().zip(&key_types) {
                     if !is_storable(ty) && *ty != Type::None {
                         self.error(key.span, format!("{ty} cannot be used as a map key"));
@@ -680,6 +680,38 @@ impl Checker<'_> {
         Some(base)
     }
 
+    /// The layout of a kernel or script-defined record, for copying it whole.
+    fn record_layout(&self, record: &str) -> Result<(scry_output::Layout, u32), String> {
+        match self.script_records.get(record) {
+            Some(_) => crate::kernel_types::script_record_layout(&self.script_records, record),
+            None => self
+                .kernel
+                .btf()
+                .ok_or_else(|| format!("no BTF to lay out {record}"))
+                .and_then(|btf| crate::kernel_types::record_layout(btf, record)),
+        }
+    }
+
+    /// The type a map key expression gives the key: its own, except that a record (which
+    /// stands for its address) is keyed by its bytes, as in `@[*$ts] = count()`.
+    fn key_type(&mut self, key: &Expr) -> Type {
+        let ty = self.expr(key);
+        let Type::Record(record) = &ty else {
+            return ty;
+        };
+        match self.record_layout(record) {
+            Ok((layout, size)) => Type::RecordValue {
+                name: record.clone(),
+                size,
+                layout: Box::new(layout),
+            },
+            Err(message) => {
+                self.error(key.span, message);
+                Type::None
+            }
+        }
+    }
+
     fn expr(&mut self, expr: &Expr) -> Type {
         let ty = self.expr_inner(expr);
         self.set_type(expr, ty)
@@ -711,7 +743,7 @@ impl Checker<'_> {
                 }
             },
             ExprKind::Map { name, keys } => {
-                let key_types: Vec<Type> = keys.iter().map(|k| self.expr(k)).collect();
+                let key_types: Vec<Type> = keys.iter().map(|k| self.key_type(k)).collect();
                 match self.typed.map(name).map(|(_, m)| m.clone()) {
                     Some(map) => {
                         if keys.is_empty() && !map.keys.is_empty() {
@@ -862,7 +894,7 @@ impl Checker<'_> {
                         self.expr(target);
                     }
                     ExprKind::Map { name, keys } => {
-                        let key_types: Vec<Type> = keys.iter().map(|k| self.expr(k)).collect();
+                        let key_types: Vec<Type> = keys.iter().map(|k| self.key_type(k)).collect();
                         self.assign_map_keys(name, key_types, target.span);
                         self.assign_map_value(name, MapValue::Plain(Type::I64), target.span);
                         self.set_type(target, Type::I64);
@@ -1448,17 +1480,7 @@ impl Checker<'_> {
                     );
                 }
                 if let Type::Record(record) = &types[0] {
-                    let layout = match self.script_records.get(record) {
-                        Some(_) => {
-                            crate::kernel_types::script_record_layout(&self.script_records, record)
-                        }
-                        None => self
-                            .kernel
-                            .btf()
-                            .ok_or_else(|| format!("no BTF to lay out {record}"))
-                            .and_then(|btf| crate::kernel_types::record_layout(btf, record)),
-                    };
-                    match layout {
+                    match self.record_layout(record) {
                         Ok(layout) => {
                             self.typed.record_layouts.insert(args[0].id.0, layout);
                         }

@@ -48,6 +48,13 @@ pub enum Type {
     /// A C struct or union by name (`struct task_struct`, or `#<btf id>` when anonymous).
     /// A record expression stands for the record's address; it is read field by field.
     Record(String),
+    /// The bytes of a whole struct or union, copied out of memory: a map key such as
+    /// `@[*$ts]`, laid out for printing by `layout`.
+    RecordValue {
+        name: String,
+        size: u32,
+        layout: Box<scry_output::Layout>,
+    },
 }
 
 impl Type {
@@ -70,6 +77,7 @@ impl Type {
             Type::Inet | Type::Timestamp => 24,
             // The address and the pid whose mappings resolve it.
             Type::Usym => 16,
+            Type::RecordValue { size, .. } => size.div_ceil(8) * 8,
             _ => 8,
         }
     }
@@ -184,7 +192,7 @@ impl fmt::Display for Type {
             Type::Args => write!(f, "args"),
             Type::Stack { user: false, .. } => write!(f, "kstack"),
             Type::Stack { user: true, .. } => write!(f, "ustack"),
-            Type::Record(name) => write!(f, "{name}"),
+            Type::Record(name) | Type::RecordValue { name, .. } => write!(f, "{name}"),
         }
     }
 }

@@ -301,3 +301,44 @@ fn print_whole_struct_in_user_memory() {
         "{run:?}"
     );
 }
+
+#[test]
+fn whole_structs_as_map_keys() {
+    if !can_trace("whole_structs_as_map_keys") {
+        return;
+    }
+    let dir = TempDir::new();
+    let name = unique("k");
+    let sleep = dir.named_program(&name, "/bin/sleep");
+    let program = format!(
+        r#"struct ts {{ long s; long ns; }}
+        tracepoint:syscalls:sys_enter_clock_nanosleep /comm == "{name}"/ {{
+            @[*uptr((struct __kernel_timespec *)args->rqtp)] = count();
+            @s[*(struct ts *)args->rqtp, comm] = count();
+        }}"#
+    );
+    let tracer = Tracer::scry(&["-e", &program]);
+    for delay in ["0.1", "0.2", "0.1"] {
+        let status = Command::new(&sleep).arg(delay).status().expect("sleep");
+        assert!(status.success());
+    }
+    let run = tracer.interrupt();
+    run.assert_success();
+    // bpftrace's order: ascending by value, and its compact record form inside keys.
+    assert_eq!(
+        run.map_lines("@"),
+        [
+            "@[{.tv_sec=0,.tv_nsec=200000000}]: 1",
+            "@[{.tv_sec=0,.tv_nsec=100000000}]: 2",
+        ],
+        "{run:?}"
+    );
+    assert_eq!(
+        run.map_lines("@s"),
+        [
+            format!("@s[{{.s=0,.ns=200000000}}, {name}]: 1"),
+            format!("@s[{{.s=0,.ns=100000000}}, {name}]: 2"),
+        ],
+        "{run:?}"
+    );
+}

@@ -713,6 +713,24 @@ impl Builder<'_, '_> {
     pub(crate) fn store(&mut self, expr: &ast::Expr, offset: u32, dst_ty: &Type) -> Result<()> {
         let src_ty = self.ty(expr).clone();
         let size = dst_ty.storage_size();
+        if let (Type::Record(_), Type::RecordValue { size: bytes, .. }) = (&src_ty, dst_ty) {
+            // A whole record by value (a map key): one read of its bytes.
+            let user = self.record_in_user_memory(expr);
+            if size > *bytes {
+                // The padding up to 8 bytes, which the read leaves alone, is part of the key.
+                self.zero_scratch(offset + size - 8, 8);
+            }
+            self.scalar(expr)?;
+            self.asm.mov(Reg::R3, Reg::R0);
+            self.scratch_ptr(Reg::R1, offset);
+            self.asm.mov_imm(Reg::R2, *bytes as i32);
+            self.asm.call(if user {
+                helper::PROBE_READ_USER
+            } else {
+                helper::PROBE_READ_KERNEL
+            });
+            return Ok(());
+        }
         if src_ty.is_scalar() || dst_ty.is_scalar() {
             self.scalar(expr)?;
             self.asm.store(8, SCRATCH, offset as i16, Reg::R0);
