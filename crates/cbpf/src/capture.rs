@@ -54,6 +54,24 @@ pub fn enter_netns(path: &Path) -> io::Result<()> {
     }
 }
 
+/// Attaches the classic BPF program `prog` to socket `fd` (`SO_ATTACH_FILTER`).
+fn attach_filter(fd: &OwnedFd, prog: &[Insn]) -> io::Result<()> {
+    let mut filter: Vec<libc::sock_filter> = prog
+        .iter()
+        .map(|i| libc::sock_filter {
+            code: i.code,
+            jt: i.jt,
+            jf: i.jf,
+            k: i.k,
+        })
+        .collect();
+    let fprog = libc::sock_fprog {
+        len: filter.len() as u16,
+        filter: filter.as_mut_ptr(),
+    };
+    setsockopt(fd, libc::SOL_SOCKET, libc::SO_ATTACH_FILTER, &fprog)
+}
+
 fn setsockopt<T>(fd: &OwnedFd, level: i32, name: i32, value: &T) -> io::Result<()> {
     // SAFETY: `value` points to a live `T` of the size passed; the kernel copies it.
     let rc = unsafe {
@@ -100,20 +118,7 @@ impl KernelFilter {
         }
         // SAFETY: both descriptors were just created and are owned by nobody else.
         let (tx, rx) = unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
-        let mut filter: Vec<libc::sock_filter> = prog
-            .iter()
-            .map(|i| libc::sock_filter {
-                code: i.code,
-                jt: i.jt,
-                jf: i.jf,
-                k: i.k,
-            })
-            .collect();
-        let fprog = libc::sock_fprog {
-            len: filter.len() as u16,
-            filter: filter.as_mut_ptr(),
-        };
-        setsockopt(&rx, libc::SOL_SOCKET, libc::SO_ATTACH_FILTER, &fprog)?;
+        attach_filter(&rx, prog)?;
         Ok(KernelFilter {
             tx,
             rx,
@@ -173,20 +178,7 @@ impl LiveCapture {
         }
         // SAFETY: `raw` is a freshly created descriptor that nothing else owns.
         let fd = unsafe { OwnedFd::from_raw_fd(raw) };
-        let mut filter: Vec<libc::sock_filter> = prog
-            .iter()
-            .map(|i| libc::sock_filter {
-                code: i.code,
-                jt: i.jt,
-                jf: i.jf,
-                k: i.k,
-            })
-            .collect();
-        let fprog = libc::sock_fprog {
-            len: filter.len() as u16,
-            filter: filter.as_mut_ptr(),
-        };
-        setsockopt(&fd, libc::SOL_SOCKET, libc::SO_ATTACH_FILTER, &fprog)?;
+        attach_filter(&fd, prog)?;
         // SAFETY: an all-zero sockaddr_ll is a valid value of the type.
         let mut sll: libc::sockaddr_ll = unsafe { std::mem::zeroed() };
         sll.sll_family = libc::AF_PACKET as u16;

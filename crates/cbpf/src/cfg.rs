@@ -119,18 +119,7 @@ impl Graph {
     /// the current header from `nl`. Unlike libpcap, the AH length is added
     /// to the current offset.
     fn protochain(&mut self, v6: bool, nl: u32, proto: u32, t: NodeId, f: NodeId) -> NodeId {
-        let advance = |add: u32, mul: u32| {
-            vec![
-                Insn::stmt(op::LD | op::B | op::IND, nl),
-                Insn::stmt(op::ST, 0),
-                Insn::stmt(op::LD | op::B | op::IND, nl + 1),
-                Insn::stmt(op::ALU | op::ADD | op::K, add),
-                Insn::stmt(op::ALU | op::MUL | op::K, mul),
-                Insn::stmt(op::ALU | op::ADD | op::X, 0),
-                Insn::stmt(op::MISC | op::TAX, 0),
-                Insn::stmt(op::LD | op::MEM, 0),
-            ]
-        };
+        let advance = |add: u32, mul: u32| protochain_advance(nl, add, mul).to_vec();
         let mut rest = f;
         for _ in 0..PROTOCHAIN_DEPTH {
             let ah = self.block(advance(2, 4), proto, t, rest);
@@ -192,16 +181,7 @@ impl Graph {
         }
         jeq(&mut c, 51, ah_at, not_found);
         let advance = |c: &mut Vec<Insn>, add: u32, mul: u32| {
-            c.extend([
-                Insn::stmt(op::LD | op::B | op::IND, nl),
-                Insn::stmt(op::ST, 0),
-                Insn::stmt(op::LD | op::B | op::IND, nl + 1),
-                Insn::stmt(op::ALU | op::ADD | op::K, add),
-                Insn::stmt(op::ALU | op::MUL | op::K, mul),
-                Insn::stmt(op::ALU | op::ADD | op::X, 0),
-                Insn::stmt(op::MISC | op::TAX, 0),
-                Insn::stmt(op::LD | op::MEM, 0),
-            ]);
+            c.extend(protochain_advance(nl, add, mul));
             let back = head as i64 - c.len() as i64 - 1;
             c.push(Insn::stmt(op::JMP | op::JA, back as i32 as u32));
         };
@@ -364,6 +344,21 @@ impl Graph {
             }
         }
     }
+}
+
+/// Steps over one IPv6 extension header in protochain: A = its next-header byte (kept in
+/// M[0]), X += (its length byte + `add`) * `mul`.
+fn protochain_advance(nl: u32, add: u32, mul: u32) -> [Insn; 8] {
+    [
+        Insn::stmt(op::LD | op::B | op::IND, nl),
+        Insn::stmt(op::ST, 0),
+        Insn::stmt(op::LD | op::B | op::IND, nl + 1),
+        Insn::stmt(op::ALU | op::ADD | op::K, add),
+        Insn::stmt(op::ALU | op::MUL | op::K, mul),
+        Insn::stmt(op::ALU | op::ADD | op::X, 0),
+        Insn::stmt(op::MISC | op::TAX, 0),
+        Insn::stmt(op::LD | op::MEM, 0),
+    ]
 }
 
 #[cfg(test)]

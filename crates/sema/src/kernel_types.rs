@@ -185,13 +185,11 @@ fn btf_layout(btf: &Btf, id: TypeId, depth: u32) -> Option<Layout> {
             for m in c.members() {
                 let offset = m.bit_offset / 8;
                 if m.bitfield_size != 0 {
-                    let signed = matches!(
-                        btf.resolve(m.ty).and_then(|t| btf.get(t)),
-                        Ok(scry_btf::Type::Int(i)) if i.signed
-                    ) || matches!(
-                        btf.resolve(m.ty).and_then(|t| btf.get(t)),
-                        Ok(scry_btf::Type::Enum(e)) if e.signed()
-                    );
+                    let signed = match btf.resolve(m.ty).and_then(|t| btf.get(t)) {
+                        Ok(scry_btf::Type::Int(i)) => i.signed,
+                        Ok(scry_btf::Type::Enum(e)) => e.signed(),
+                        _ => false,
+                    };
                     members.push(Member {
                         name: m.name.to_string(),
                         offset,

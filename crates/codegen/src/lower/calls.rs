@@ -274,22 +274,18 @@ impl Builder<'_, '_> {
                 "print(): unknown record layout",
             ));
         };
-        let user = self.record_in_user_memory(arg);
-        let record = self.scratch(8 + size);
+        let value = Type::RecordValue {
+            name: self.ty(arg).to_string(),
+            size,
+            layout: Box::new(layout.clone()),
+        };
+        let bytes = value.storage_size();
+        let record = self.scratch(8 + bytes);
         let id = self.shared.event(EventDef::PrintRecord { layout });
-        // r0 = the record's address.
-        self.scalar(arg)?;
-        self.asm.mov(Reg::R3, Reg::R0);
-        self.scratch_ptr(Reg::R1, record + 8);
-        self.asm.mov_imm(Reg::R2, size as i32);
-        // On a fault the helper zeroes the destination: the record prints as zeroes.
-        self.asm.call(if user {
-            helper::PROBE_READ_USER
-        } else {
-            helper::PROBE_READ_KERNEL
-        });
+        // On a fault the read zeroes the destination: the record prints as zeroes.
+        self.store(arg, record + 8, &value)?;
         self.asm.store_imm(8, SCRATCH, record as i16, id as i32);
-        self.output(record, 8 + size);
+        self.output(record, 8 + bytes);
         Ok(())
     }
 
