@@ -1,7 +1,8 @@
 //! The `scry` binary: a thin dispatcher over the library crates.
 //!
 //! `scry [OPTIONS] (-e PROGRAM | FILE) [ARGS...]` runs a bpftrace program with bpftrace's flags;
-//! `scry filter ...` compiles tcpdump filters. Exit codes: the program's `exit(code)` (0 by
+//! `scry filter ...` compiles tcpdump filters; `scry tool NAME ...` runs one of BCC's tools
+//! (also run as `NAME ...` through a link of that name). Exit codes: the program's `exit(code)` (0 by
 //! default), 1 for errors in the script or at run time, 2 for bad command lines.
 
 mod doctor;
@@ -223,6 +224,35 @@ fn run(args: Args) -> Result<u8> {
 
 fn main() -> ExitCode {
     let mut argv: Vec<OsString> = std::env::args_os().collect();
+    // Invoked through a link named after a tool (`ln -s scry opensnoop`): run that tool.
+    let invoked = argv
+        .first()
+        .and_then(|a| std::path::Path::new(a).file_name())
+        .and_then(|n| n.to_str())
+        .unwrap_or("scry")
+        .to_string();
+    if invoked != "scry" && scry_tools::find(&invoked).is_some() {
+        return ExitCode::from(scry_tools::run(&invoked, &argv[1..]));
+    }
+    if argv.get(1).is_some_and(|a| a == "tool") {
+        return match argv.get(2).and_then(|a| a.to_str()) {
+            None | Some("-l" | "--list") => {
+                print!("{}", scry_tools::listing());
+                ExitCode::SUCCESS
+            }
+            Some("-h" | "--help") => {
+                print!(
+                    "Usage: scry tool [NAME [OPTIONS]]\n\nRuns one of BCC's tools, written in scry's language.\n\n{}",
+                    scry_tools::listing()
+                );
+                ExitCode::SUCCESS
+            }
+            Some(name) => {
+                let name = name.to_string();
+                ExitCode::from(scry_tools::run(&name, &argv[3..]))
+            }
+        };
+    }
     if argv.get(1).is_some_and(|a| a == "filter") {
         let rest = argv.split_off(2);
         return match filter::main(rest) {

@@ -400,7 +400,7 @@ impl Handler<'_, '_> {
                     Err(err) => format!("[printf error: {err}]"),
                 };
                 match event {
-                    EventDef::Printf { .. } => self.printer.printf(&text)?,
+                    EventDef::Printf { .. } => self.printer.printf_event(format, &values, &text)?,
                     EventDef::System { .. } => {
                         let out = std::process::Command::new("/bin/sh")
                             .arg("-c")

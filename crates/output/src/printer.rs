@@ -15,6 +15,14 @@ pub trait Printer {
     fn attached_probes(&mut self, count: u64) -> io::Result<()>;
     /// Output of `printf()`, already formatted (see [`crate::format_printf`]).
     fn printf(&mut self, text: &str) -> io::Result<()>;
+    /// Output of `printf(format, values...)`: the format, the decoded arguments and the text
+    /// formatted from them. Printers that want the values themselves (scry's tools, which
+    /// print each event as a JSON object of named fields) override this; the default prints
+    /// the text.
+    fn printf_event(&mut self, format: &str, values: &[Value], text: &str) -> io::Result<()> {
+        let _ = (format, values);
+        self.printf(text)
+    }
     /// `print(value)` of a non-map value.
     fn value(&mut self, value: &Value) -> io::Result<()>;
     /// `print(@m, top, div)`.

@@ -549,6 +549,16 @@ impl Builder<'_, '_> {
         self.asm.store(8, Reg::FP, slot, Reg::R0);
         self.scalar(rhs)?;
         self.asm.mov(Reg::R1, Reg::R0);
+        // Pointer arithmetic moves by whole elements, as in C: `argv + 1` is the next pointer.
+        if let (Type::Ptr { pointee, .. }, BinaryOp::Add | BinaryOp::Sub) = (self.ty(lhs), op)
+            && !matches!(**pointee, Type::Record(_))
+            && self.ty(rhs).is_integer()
+        {
+            let size = elem_size_of(pointee);
+            if size > 1 {
+                self.asm.alu_imm(BPF_MUL, Reg::R1, size as i32);
+            }
+        }
         self.asm.load(8, Reg::R0, Reg::FP, slot);
         self.pop_slot();
         self.binary_op(op, signed, span)

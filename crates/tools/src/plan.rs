@@ -1,0 +1,114 @@
+//! What a tool runs and how its output is shown.
+
+use scry_output::{MapDump, Value};
+
+/// Renders one `print(@map)` of the script: text, or JSON lines when `json` is set.
+pub type MapRender = Box<dyn Fn(&MapDump, bool) -> String>;
+
+/// Decides in user space whether an event is shown (regular expressions on strings, which
+/// BPF cannot match).
+pub type EventFilter = Box<dyn Fn(&[Value]) -> bool>;
+
+/// A `printf` of the script that is one event of the tool: a line of its columns in text, a
+/// JSON object with `--json`.
+pub struct EventSpec {
+    /// The printf format, exactly as in the script: how the printer recognises the event.
+    pub format: String,
+    /// The JSON field name of each printf argument, in order.
+    pub fields: Vec<&'static str>,
+    /// The first argument is `nsecs`, shown as BCC's `TIME(s)` column: seconds since the
+    /// first event, `width` wide with `precision` decimals (BCC puts no space after it). The
+    /// script's format then starts with `"%llu "`, which the printer replaces with the column.
+    pub seconds: Option<(usize, usize)>,
+    /// An extra condition on the event's values.
+    pub filter: Option<EventFilter>,
+}
+
+impl EventSpec {
+    pub fn new(format: impl Into<String>, fields: &[&'static str]) -> EventSpec {
+        EventSpec {
+            format: format.into(),
+            fields: fields.to_vec(),
+            seconds: None,
+            filter: None,
+        }
+    }
+
+    /// With a `TIME(s)` column of `width` and `precision` (the first argument is `nsecs`).
+    pub fn seconds(mut self, width: usize, precision: usize) -> EventSpec {
+        self.seconds = Some((width, precision));
+        self
+    }
+
+    pub fn filter(mut self, filter: EventFilter) -> EventSpec {
+        self.filter = Some(filter);
+        self
+    }
+}
+
+/// A planned run of a tool.
+pub struct Plan {
+    /// The program, in scry's (bpftrace's) language.
+    pub script: String,
+    /// Printed on stdout once every probe is attached (text output only).
+    pub header: String,
+    /// Printed on stderr before the run: what an approximation misses.
+    pub notes: Vec<String>,
+    /// The script's event printfs.
+    pub events: Vec<EventSpec>,
+    /// How `print(@map)` is shown; `None` when the script prints no map.
+    pub maps: Option<MapRender>,
+    /// Printed on stdout at the end (text output only), e.g. `Detaching...`.
+    pub footer: String,
+    /// One JSON object per line instead of text.
+    pub json: bool,
+    /// Print the script instead of running it.
+    pub print_script: bool,
+    pub max_strlen: u32,
+    pub map_keys_max: u32,
+    pub ringbuf_size: u32,
+}
+
+impl Plan {
+    /// A plan with the defaults shared by the tools.
+    pub fn new(script: String, common: &crate::script::Common) -> Plan {
+        Plan {
+            script,
+            header: String::new(),
+            notes: Vec::new(),
+            events: Vec::new(),
+            maps: None,
+            footer: String::new(),
+            json: common.json,
+            print_script: common.script,
+            max_strlen: 256,
+            map_keys_max: 10240,
+            ringbuf_size: 4 << 20,
+        }
+    }
+
+    pub fn header(mut self, header: impl Into<String>) -> Plan {
+        self.header = header.into();
+        self
+    }
+
+    pub fn event(mut self, event: EventSpec) -> Plan {
+        self.events.push(event);
+        self
+    }
+
+    pub fn maps(mut self, render: MapRender) -> Plan {
+        self.maps = Some(render);
+        self
+    }
+
+    pub fn footer(mut self, footer: impl Into<String>) -> Plan {
+        self.footer = footer.into();
+        self
+    }
+
+    pub fn note(mut self, note: impl Into<String>) -> Plan {
+        self.notes.push(note.into());
+        self
+    }
+}
