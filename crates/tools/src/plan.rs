@@ -14,7 +14,9 @@ pub type EventFilter = Box<dyn Fn(&[Value]) -> bool>;
 pub struct EventSpec {
     /// The printf format, exactly as in the script: how the printer recognises the event.
     pub format: String,
-    /// The JSON field name of each printf argument, in order.
+    /// The JSON field name of each printf argument, in order. A field `x.frac2` after `x`
+    /// makes them one number `x + frac/100` (the script prints `"%d.%02d"`: BPF has no
+    /// floating point).
     pub fields: Vec<&'static str>,
     /// The first argument is `nsecs`, shown as BCC's `TIME(s)` column: seconds since the
     /// first event, `width` wide with `precision` decimals (BCC puts no space after it). The
@@ -22,6 +24,24 @@ pub struct EventSpec {
     pub seconds: Option<(usize, usize)>,
     /// An extra condition on the event's values.
     pub filter: Option<EventFilter>,
+    /// How the event takes part in assembling a line from several events.
+    pub collect: Option<Collect>,
+}
+
+/// Lines assembled from several events, such as execsnoop's arguments: BPF sends each
+/// argument as a part, then a final event whose last value is replaced by the parts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Collect {
+    /// Part `index` (0 starts a new list) of the list of `key`, from value `value`. Printed
+    /// nothing.
+    Part {
+        key: usize,
+        index: usize,
+        value: usize,
+    },
+    /// The final event of the list of `key`: its last value (a placeholder in the script)
+    /// becomes the parts joined by spaces, each quoted when `quote` is set.
+    Final { key: usize, quote: bool },
 }
 
 impl EventSpec {
@@ -31,12 +51,18 @@ impl EventSpec {
             fields: fields.to_vec(),
             seconds: None,
             filter: None,
+            collect: None,
         }
     }
 
     /// With a `TIME(s)` column of `width` and `precision` (the first argument is `nsecs`).
     pub fn seconds(mut self, width: usize, precision: usize) -> EventSpec {
         self.seconds = Some((width, precision));
+        self
+    }
+
+    pub fn collect(mut self, collect: Collect) -> EventSpec {
+        self.collect = Some(collect);
         self
     }
 

@@ -4,7 +4,7 @@ use std::io::{self, Write};
 
 use scry_output::{MapDump, PrintOptions, Printer, Value};
 
-use crate::plan::Plan;
+use crate::plan::{Collect, Plan};
 
 /// Prints a running tool's output as its [`Plan`] describes.
 pub struct ToolPrinter<W: Write> {
@@ -12,6 +12,8 @@ pub struct ToolPrinter<W: Write> {
     out: W,
     /// `nsecs` of the first event, the origin of `TIME(s)` columns.
     first_ns: Option<u64>,
+    /// Parts of lines being assembled (see [`Collect`]), by key.
+    parts: std::collections::HashMap<u64, Vec<String>>,
 }
 
 impl<W: Write> ToolPrinter<W> {
@@ -20,6 +22,7 @@ impl<W: Write> ToolPrinter<W> {
             plan,
             out,
             first_ns: None,
+            parts: std::collections::HashMap::new(),
         }
     }
 
@@ -96,6 +99,57 @@ impl<W: Write> Printer for ToolPrinter<W> {
             return self.printf(text);
         };
         let event = &self.plan.events[index];
+        let mut assembled;
+        let mut values = values;
+        let mut text = std::borrow::Cow::Borrowed(text);
+        match event.collect {
+            Some(Collect::Part { key, index, value }) => {
+                let key = values.get(key).map(as_u64).unwrap_or(0);
+                let part = match values.get(value) {
+                    Some(Value::Str(s)) => s.clone(),
+                    Some(other) => crate::hist::key_text(other),
+                    None => String::new(),
+                };
+                let list = self.parts.entry(key).or_default();
+                if values.get(index).map(as_u64) == Some(0) {
+                    list.clear();
+                }
+                list.push(part);
+                return Ok(());
+            }
+            Some(Collect::Final { key, quote }) => {
+                let key = values.get(key).map(as_u64).unwrap_or(0);
+                let parts = self.parts.remove(&key).unwrap_or_default();
+                let joined = parts
+                    .iter()
+                    .map(|p| {
+                        if quote && p != "..." {
+                            format!("\"{}\"", p.replace('"', "\\\""))
+                        } else {
+                            p.clone()
+                        }
+                    })
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                assembled = values.to_vec();
+                if let Some(last) = assembled.last_mut() {
+                    *last = Value::Str(joined);
+                }
+                values = &assembled;
+                let offset = usize::from(event.seconds.is_some());
+                let format = if offset == 1 {
+                    format.strip_prefix("%llu ").unwrap_or(format)
+                } else {
+                    format
+                };
+                if let Ok(t) =
+                    scry_output::parse_format(format).and_then(|f| f.format(&values[offset..]))
+                {
+                    text = std::borrow::Cow::Owned(t);
+                }
+            }
+            None => {}
+        }
         if let Some(filter) = &event.filter
             && !filter(values)
         {
@@ -115,6 +169,13 @@ impl<W: Write> Printer for ToolPrinter<W> {
         }
         if self.plan.json {
             for (name, value) in event.fields.iter().zip(rest) {
+                // "x" then "x.frac2": a number printed as "%d.%02d", one JSON number.
+                if let Some(whole) = name.strip_suffix(".frac2") {
+                    let int = object.get(whole).and_then(|v| v.as_f64()).unwrap_or(0.0);
+                    let frac = as_u64(value) as f64 / 100.0;
+                    object.insert(whole.to_string(), serde_json::json!(int + frac));
+                    continue;
+                }
                 object.insert((*name).to_string(), json_value(value));
             }
             return self.json_line(serde_json::Value::Object(object));
@@ -126,7 +187,7 @@ impl<W: Write> Printer for ToolPrinter<W> {
                 Err(err) => line.push_str(&format!("[printf error: {err}]\n")),
             }
         } else {
-            line.push_str(text);
+            line.push_str(&text);
         }
         self.out.write_all(line.as_bytes())
     }
@@ -149,7 +210,7 @@ impl<W: Write> Printer for ToolPrinter<W> {
 
     fn time(&mut self, text: &str) -> io::Result<()> {
         if self.plan.json {
-            self.json_line(serde_json::json!({ "time": text.trim_end() }))
+            self.json_line(serde_json::json!({ "time": text.trim() }))
         } else {
             self.out.write_all(text.as_bytes())
         }

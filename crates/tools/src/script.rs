@@ -129,6 +129,35 @@ pub fn cgroup_id(path: &str) -> Result<u64, ToolError> {
         .map_err(|e| ToolError::BadArgument(format!("--cgroup {path}: {e}")))
 }
 
+/// The probes that print the maps of a histogram or counting tool, as BCC does: every
+/// `interval` seconds (`count` times, then exit) and at the end (unless the count ended the
+/// run). `print` is the statements that print and clear the maps; `time` prints a blank line
+/// and an `HH:MM:SS` line before each report (renderers then add no blank line of their own).
+pub fn report_every(interval: Option<u64>, count: Option<u64>, time: bool, print: &str) -> String {
+    let stamp = if time {
+        "time(\"\\n%H:%M:%S\\n\");\n  "
+    } else {
+        ""
+    };
+    let mut s = String::new();
+    match (interval, count) {
+        (Some(i), Some(c)) => {
+            s.push_str(&format!(
+                "interval:s:{i}\n{{\n  {stamp}{print}\n  @reports = @reports + 1;\n  \
+                 if (@reports >= {c}) {{ exit(); }}\n}}\n\n\
+                 END\n{{\n  if (@reports < {c}) {{\n    {stamp}{print}\n  }}\n  clear(@reports);\n}}\n"
+            ));
+        }
+        (Some(i), None) => {
+            s.push_str(&format!(
+                "interval:s:{i}\n{{\n  {stamp}{print}\n}}\n\nEND\n{{\n  {stamp}{print}\n}}\n"
+            ));
+        }
+        _ => s.push_str(&format!("END\n{{\n  {stamp}{print}\n}}\n")),
+    }
+    s
+}
+
 /// Parses a comma-separated list of numbers (`-P 80,443`).
 pub fn number_list(text: &str, what: &str) -> Result<Vec<u64>, ToolError> {
     text.split(',')

@@ -9,6 +9,7 @@
 mod common;
 
 mod cli;
+mod procs;
 mod files;
 
 use common::Tracer;
