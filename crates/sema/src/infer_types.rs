@@ -776,10 +776,14 @@ impl Checker<'_> {
                     }
                 }
             }
+            // Builtins first: looking a name up in BTF reads and parses the kernel's BTF.
+            ExprKind::Ident(name) if builtins::variable(name).is_some() => {
+                self.identifier(name, expr.span)
+            }
             ExprKind::Ident(name) => match self.named_constant(name) {
                 // `#define`s, kernel enum values from BTF (TCP_ESTABLISHED) and the C
                 // constants scripts use without headers (AF_INET, TASK_RUNNING).
-                Some(value) if builtins::variable(name).is_none() => {
+                Some(value) => {
                     self.typed.constants.insert(expr.id.0, value as u64);
                     Type::I64
                 }
@@ -1722,8 +1726,22 @@ impl Checker<'_> {
                 Type::U64
             }
             "strcontains" => {
-                self.error(call.span, "strcontains() is not supported by scry yet");
-                Type::None
+                if !matches!(types[0], Type::Str(_)) {
+                    self.error(
+                        args[0].span,
+                        format!(
+                            "strcontains() expects string arguments ({} supplied)",
+                            types[0]
+                        ),
+                    );
+                }
+                if !matches!(args[1].kind, ExprKind::Str(_)) {
+                    self.error(
+                        args[1].span,
+                        "strcontains() needs a string literal as the text to look for",
+                    );
+                }
+                Type::U64
             }
             // A byte swap is printed unsigned, of the operand's width.
             "bswap" => match &types[0] {

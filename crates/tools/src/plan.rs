@@ -9,6 +9,10 @@ pub type MapRender = Box<dyn Fn(&MapDump, bool) -> String>;
 /// BPF cannot match).
 pub type EventFilter = Box<dyn Fn(&[Value]) -> bool>;
 
+/// Draws an event's text line (after any `TIME(s)` column) from its values, for columns a
+/// printf cannot lay out, such as BCC's `ADDR:PORT` padded as one column.
+pub type EventText = Box<dyn Fn(&[Value]) -> String>;
+
 /// A `printf` of the script that is one event of the tool: a line of its columns in text, a
 /// JSON object with `--json`.
 pub struct EventSpec {
@@ -26,6 +30,8 @@ pub struct EventSpec {
     pub filter: Option<EventFilter>,
     /// How the event takes part in assembling a line from several events.
     pub collect: Option<Collect>,
+    /// Draws the text line instead of the printf format (JSON is unchanged).
+    pub text: Option<EventText>,
 }
 
 /// Lines assembled from several events, such as execsnoop's arguments: BPF sends each
@@ -52,6 +58,7 @@ impl EventSpec {
             seconds: None,
             filter: None,
             collect: None,
+            text: None,
         }
     }
 
@@ -68,6 +75,13 @@ impl EventSpec {
 
     pub fn filter(mut self, filter: EventFilter) -> EventSpec {
         self.filter = Some(filter);
+        self
+    }
+
+    /// With a text line drawn by `text` from the values (without the leading `nsecs` of a
+    /// `TIME(s)` column).
+    pub fn text(mut self, text: EventText) -> EventSpec {
+        self.text = Some(text);
         self
     }
 }
@@ -109,7 +123,7 @@ impl Plan {
             print_script: common.script,
             max_strlen: 256,
             map_keys_max: 10240,
-            ringbuf_size: 4 << 20,
+            ringbuf_size: 1 << 20,
         }
     }
 

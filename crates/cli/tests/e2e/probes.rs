@@ -342,3 +342,45 @@ fn whole_structs_as_map_keys() {
         "{run:?}"
     );
 }
+
+#[test]
+fn strcontains_finds_literals_in_strings_and_filters_by_comm() {
+    if !can_trace("strcontains_finds_literals_in_strings_and_filters_by_comm") {
+        return;
+    }
+    let run = run_scry(&[
+        "-e",
+        r#"BEGIN { $s = "hello world"; printf("%d %d %d %d %d\n", strcontains($s, "lo w"),
+            strcontains($s, "low"), strcontains($s, ""), strcontains("abcabd", "abd"),
+            strcontains("ab", "abc")); exit(); }"#,
+    ]);
+    run.assert_success();
+    assert_eq!(
+        run.stdout.lines().next(),
+        Some("1 0 1 1 0"),
+        "{}",
+        run.stdout
+    );
+    let dir = TempDir::new();
+    let name = unique("sc");
+    let prog = dir.named_program(&format!("x{name}y"), "/bin/true");
+    let tracer = Tracer::scry(&[
+        "-e",
+        &format!(
+            r#"tracepoint:sched:sched_process_exec /strcontains(comm, "{name}")/ {{ printf("%s\n", comm); }}"#
+        ),
+    ]);
+    assert!(trigger(&prog, &[]).success());
+    assert!(trigger("/bin/true", &[]).success());
+    let run = tracer.interrupt();
+    run.assert_success();
+    let comms: Vec<&str> = run.stdout.lines().filter(|l| !l.is_empty()).collect();
+    assert!(!comms.is_empty(), "{}", run.stdout);
+    assert!(
+        comms
+            .iter()
+            .all(|c| c.contains(&name[..name.len().min(13)])),
+        "{}",
+        run.stdout
+    );
+}

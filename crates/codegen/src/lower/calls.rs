@@ -91,6 +91,7 @@ impl Builder<'_, '_> {
                 ExprKind::Map { name, .. } => self.map_has_key(name, &args[1..], expr.span),
                 _ => Err(Diagnostic::error(args[0].span, "has_key() expects a map")),
             },
+            "strcontains" => self.strcontains(&args[0], &args[1]),
             "strncmp" => {
                 let n = args[2].as_int().ok_or_else(|| {
                     Diagnostic::error(args[2].span, "strncmp() length must be a literal")
@@ -102,6 +103,63 @@ impl Builder<'_, '_> {
                 format!("{name}() does not return a number"),
             )),
         }
+    }
+
+    /// `strcontains(haystack, "needle")`: r0 = 1 when the literal occurs in the string. A
+    /// bounded loop over the start positions (stopping at the haystack's NUL) compares the
+    /// needle's bytes as immediates.
+    fn strcontains(&mut self, haystack: &ast::Expr, needle: &ast::Expr) -> Result<()> {
+        let ExprKind::Str(text) = &needle.kind else {
+            return Err(Diagnostic::error(
+                needle.span,
+                "strcontains() needs a string literal as the text to look for",
+            ));
+        };
+        let needle = text.as_bytes().to_vec();
+        let ty = self.ty(haystack).clone();
+        let size = ty.storage_size();
+        if needle.is_empty() {
+            self.asm.mov_imm(Reg::R0, 1);
+            return Ok(());
+        }
+        if needle.len() as u32 >= size {
+            self.asm.mov_imm(Reg::R0, 0);
+            return Ok(());
+        }
+        let at = self.scratch(size);
+        self.store(haystack, at, &ty)?;
+        let last_start = (size - needle.len() as u32 - 1) as i32;
+        let (top, next, yes, no, end) = (
+            self.asm.label(),
+            self.asm.label(),
+            self.asm.label(),
+            self.asm.label(),
+            self.asm.label(),
+        );
+        self.asm.mov(Reg::R4, SCRATCH);
+        self.asm.alu_imm(BPF_ADD, Reg::R4, at as i32);
+        self.asm.mov_imm(Reg::R5, 0);
+        self.asm.bind(top);
+        self.asm.jump_imm(BPF_JGT, Reg::R5, last_start, no);
+        self.asm.mov(Reg::R3, Reg::R4);
+        self.asm.alu(BPF_ADD, Reg::R3, Reg::R5);
+        for (j, byte) in needle.iter().enumerate() {
+            self.asm.load(1, Reg::R1, Reg::R3, j as i16);
+            self.asm.jump_imm(BPF_JNE, Reg::R1, i32::from(*byte), next);
+        }
+        self.asm.goto(yes);
+        self.asm.bind(next);
+        self.asm.load(1, Reg::R1, Reg::R3, 0);
+        self.asm.jump_imm(BPF_JEQ, Reg::R1, 0, no);
+        self.asm.alu_imm(BPF_ADD, Reg::R5, 1);
+        self.asm.goto(top);
+        self.asm.bind(yes);
+        self.asm.mov_imm(Reg::R0, 1);
+        self.asm.goto(end);
+        self.asm.bind(no);
+        self.asm.mov_imm(Reg::R0, 0);
+        self.asm.bind(end);
+        Ok(())
     }
 
     /// Calls whose result is an aggregate, written at scratch `offset`.
