@@ -29,8 +29,17 @@ fn execsnoop_shows_the_command_its_parent_and_arguments() {
     settle();
     let run = tracer.interrupt();
     run.assert_success();
-    let header: Vec<&str> = run.stdout.lines().next().unwrap().split_whitespace().collect();
-    assert_eq!(header, ["UID", "COMM", "PID", "PCOMM", "PPID", "RET", "ARGS"]);
+    let header: Vec<&str> = run
+        .stdout
+        .lines()
+        .next()
+        .unwrap()
+        .split_whitespace()
+        .collect();
+    assert_eq!(
+        header,
+        ["UID", "COMM", "PID", "PCOMM", "PPID", "RET", "ARGS"]
+    );
     let line = run
         .stdout
         .lines()
@@ -75,7 +84,11 @@ fn execsnoop_json_quotes_and_name_filter() {
     assert!(echo["ppid"].as_u64().unwrap() > 0);
     let quoted = crate::common::run_scry(&["tool", "execsnoop", "-q", "--script"]);
     quoted.assert_success();
-    assert!(quoted.stdout.contains("sys_enter_execve"), "{}", quoted.stdout);
+    assert!(
+        quoted.stdout.contains("sys_enter_execve"),
+        "{}",
+        quoted.stdout
+    );
 }
 
 #[test]
@@ -100,7 +113,8 @@ fn runqlat_prints_a_histogram_per_interval() {
     }
     run.assert_success();
     assert!(
-        run.stdout.starts_with("Tracing run queue latency... Hit Ctrl-C to end.\n"),
+        run.stdout
+            .starts_with("Tracing run queue latency... Hit Ctrl-C to end.\n"),
         "{}",
         run.stdout
     );
@@ -121,7 +135,15 @@ fn runqlat_prints_a_histogram_per_interval() {
         .lines()
         .filter(|l| l.contains(" -> "))
         .map(|l| {
-            l.split(':').nth(1).unwrap().split('|').next().unwrap().trim().parse::<u64>().unwrap()
+            l.split(':')
+                .nth(1)
+                .unwrap()
+                .split('|')
+                .next()
+                .unwrap()
+                .trim()
+                .parse::<u64>()
+                .unwrap()
         })
         .sum();
     assert!(total > 10, "few wakeups counted:\n{}", run.stdout);
@@ -159,21 +181,36 @@ fn biosnoop_sees_a_direct_write_with_its_process_and_size() {
     settle();
     let run = tracer.interrupt();
     run.assert_success();
-    let header: Vec<&str> = run.stdout.lines().next().unwrap().split_whitespace().collect();
+    let header: Vec<&str> = run
+        .stdout
+        .lines()
+        .next()
+        .unwrap()
+        .split_whitespace()
+        .collect();
     assert_eq!(
         header,
-        ["TIME(s)", "COMM", "PID", "DISK", "T", "SECTOR", "BYTES", "QUE(ms)", "LAT(ms)"]
+        [
+            "TIME(s)", "COMM", "PID", "DISK", "T", "SECTOR", "BYTES", "QUE(ms)", "LAT(ms)"
+        ]
     );
     let line = run
         .stdout
         .lines()
         .find(|l| {
             let c: Vec<&str> = l.split_whitespace().collect();
-            c.len() == 9 && c[1] == "dd" && c[2] == pid.to_string() && c[4] == "W" && c[6] == "65536"
+            c.len() == 9
+                && c[1] == "dd"
+                && c[2] == pid.to_string()
+                && c[4] == "W"
+                && c[6] == "65536"
         })
         .unwrap_or_else(|| panic!("no 64 KiB write by dd {pid} in\n{}", run.stdout));
     let cols: Vec<&str> = line.split_whitespace().collect();
-    assert!(std::path::Path::new(&format!("/sys/block/{}", cols[3])).exists(), "{line}");
+    assert!(
+        std::path::Path::new(&format!("/sys/block/{}", cols[3])).exists(),
+        "{line}"
+    );
     assert!(cols[5].parse::<u64>().unwrap() > 0, "{line}");
     assert!(cols[8].parse::<f64>().unwrap() >= 0.0, "{line}");
     std::fs::remove_dir_all(&dir).ok();
@@ -195,7 +232,10 @@ fn biolatency_counts_a_direct_write_per_disk_in_json() {
     let json = json.interrupt();
     text.assert_success();
     json.assert_success();
-    assert!(text.stdout.starts_with("Tracing block device I/O... Hit Ctrl-C to end.\n"));
+    assert!(
+        text.stdout
+            .starts_with("Tracing block device I/O... Hit Ctrl-C to end.\n")
+    );
     let section = text
         .stdout
         .lines()
@@ -209,7 +249,11 @@ fn biolatency_counts_a_direct_write_per_disk_in_json() {
         .map(|b| b["count"].as_u64().unwrap())
         .sum();
     assert!(writes >= 4, "{}", json.stdout);
-    assert!(hists.iter().all(|h| h["unit"] == "usecs" && h["disk"].is_string()));
+    assert!(
+        hists
+            .iter()
+            .all(|h| h["unit"] == "usecs" && h["disk"].is_string())
+    );
     std::fs::remove_dir_all(&dir).ok();
 }
 
@@ -257,8 +301,16 @@ fn profile_names_a_busy_function_of_the_test_program() {
         "{}",
         run.stdout
     );
-    assert!(run.stdout.contains("    scry_busy_loop\n"), "{}", run.stdout);
-    assert!(run.stdout.contains(&format!("busy ({pid})")), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("    scry_busy_loop\n"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains(&format!("busy ({pid})")),
+        "{}",
+        run.stdout
+    );
     folded.assert_success();
     let line = folded
         .stdout
