@@ -19,7 +19,9 @@ const COMMON_LEN: usize = 12;
 /// built on first use. All accessors are safe on corrupt input: they return errors or
 /// empty names instead of panicking.
 pub struct Btf {
-    data: Vec<u8>,
+    /// The blob: owned bytes, or memory the caller mapped (`/sys/kernel/btf/vmlinux` can be
+    /// mapped read-only, which costs no resident memory of the process).
+    data: Box<dyn AsRef<[u8]> + Send + Sync>,
     types_start: usize,
     strs_start: usize,
     strs_len: usize,
@@ -38,7 +40,7 @@ pub struct Btf {
 impl std::fmt::Debug for Btf {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Btf")
-            .field("bytes", &self.data.len())
+            .field("bytes", &self.bytes().len())
             .field("first_id", &self.first_id)
             .field("types", &self.offsets.len())
             .field("split", &self.base.is_some())
@@ -49,15 +51,29 @@ impl std::fmt::Debug for Btf {
 impl Btf {
     /// Parses a standalone BTF blob such as `/sys/kernel/btf/vmlinux`.
     pub fn parse(bytes: impl Into<Vec<u8>>) -> Result<Btf, BtfError> {
-        Self::parse_inner(bytes.into(), None)
+        Self::parse_inner(Box::new(bytes.into()), None)
+    }
+
+    /// Parses a standalone BTF blob held by `bytes` (e.g. a read-only mapping of
+    /// `/sys/kernel/btf/vmlinux`), without copying it.
+    pub fn parse_shared(bytes: Box<dyn AsRef<[u8]> + Send + Sync>) -> Result<Btf, BtfError> {
+        Self::parse_inner(bytes, None)
+    }
+
+    fn bytes(&self) -> &[u8] {
+        (*self.data).as_ref()
     }
 
     /// Parses split BTF (e.g. `/sys/kernel/btf/<module>`) on top of `base`.
     pub fn parse_split(bytes: impl Into<Vec<u8>>, base: Arc<Btf>) -> Result<Btf, BtfError> {
-        Self::parse_inner(bytes.into(), Some(base))
+        Self::parse_inner(Box::new(bytes.into()), Some(base))
     }
 
-    fn parse_inner(data: Vec<u8>, base: Option<Arc<Btf>>) -> Result<Btf, BtfError> {
+    fn parse_inner(
+        blob: Box<dyn AsRef<[u8]> + Send + Sync>,
+        base: Option<Arc<Btf>>,
+    ) -> Result<Btf, BtfError> {
+        let data: &[u8] = (*blob).as_ref();
         if data.len() < HEADER_LEN {
             return Err(BtfError::TooShort { len: data.len() });
         }
@@ -110,7 +126,7 @@ impl Btf {
             return Err(BtfError::BadHeader("too many types"));
         }
         Ok(Btf {
-            data,
+            data: blob,
             types_start,
             strs_start,
             strs_len: str_len,
@@ -146,7 +162,7 @@ impl Btf {
 
     /// Reads a little-endian word at an absolute offset; 0 when out of range.
     pub(crate) fn word_at(&self, off: usize) -> u32 {
-        match self.data.get(off..off.wrapping_add(4)) {
+        match self.bytes().get(off..off.wrapping_add(4)) {
             Some(&[a, b, c, d]) => u32::from_le_bytes([a, b, c, d]),
             _ => 0,
         }
@@ -164,7 +180,7 @@ impl Btf {
         if rel >= self.strs_len {
             return &[];
         }
-        let s = &self.data[self.strs_start + rel..self.strs_start + self.strs_len];
+        let s = &self.bytes()[self.strs_start + rel..self.strs_start + self.strs_len];
         let end = s.iter().position(|&b| b == 0).unwrap_or(s.len());
         &s[..end]
     }
@@ -178,7 +194,7 @@ impl Btf {
         if rel >= self.strs_len {
             return None;
         }
-        let s = &self.data[self.strs_start..self.strs_start + self.strs_len];
+        let s = &self.bytes()[self.strs_start..self.strs_start + self.strs_len];
         Some(crate::names::hash_cstr(s, rel))
     }
 

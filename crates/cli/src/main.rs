@@ -158,6 +158,8 @@ fn run(args: Args) -> Result<u8> {
         }
     };
     eprint!("{}", output.warnings);
+    // The kernel's description (BTF name tables, formats) is not needed to run.
+    drop(kernel);
     if let Some("asm") = args.emit.as_deref() {
         let mut out = io::stdout().lock();
         for program in &output.compiled.programs {

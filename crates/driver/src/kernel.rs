@@ -121,10 +121,7 @@ impl KernelInfo for LiveKernel {
 
     fn btf(&self) -> Option<&scry_btf::Btf> {
         self.btf
-            .get_or_init(|| {
-                let bytes = std::fs::read("/sys/kernel/btf/vmlinux").ok()?;
-                scry_btf::Btf::parse(bytes).ok()
-            })
+            .get_or_init(scry_runtime::sys::vmlinux_btf)
             .as_ref()
     }
 

@@ -133,7 +133,7 @@ fn prog_type(kind: &ProgKind) -> ProgType {
 /// The BTF id of `btf_trace_<name>`, which makes a raw tracepoint a BTF one (`tp_btf`).
 fn tp_btf_id(btf: &std::cell::OnceCell<Option<scry_btf::Btf>>, name: &str) -> Option<u32> {
     let btf = btf
-        .get_or_init(|| scry_btf::Btf::parse(std::fs::read("/sys/kernel/btf/vmlinux").ok()?).ok())
+        .get_or_init(scry_runtime::sys::vmlinux_btf)
         .as_ref()?;
     btf.find(&format!("btf_trace_{name}"), scry_btf::Kind::Typedef)
         .map(|id| id.0)

@@ -235,6 +235,81 @@ impl Drop for Mmap {
     }
 }
 
+/// A private read-only mapping of a whole file, such as `/sys/kernel/btf/vmlinux`: the
+/// kernel maps its BTF pages directly, so reading them costs no copy and no resident memory
+/// of this process.
+pub struct ReadOnlyFile {
+    ptr: *mut u8,
+    /// Bytes of the file.
+    len: usize,
+    /// Bytes mapped (whole pages).
+    mapped: usize,
+}
+
+// SAFETY: the mapping is read-only and nothing writes it for as long as it exists.
+unsafe impl Send for ReadOnlyFile {}
+// SAFETY: as above: shared references only read immutable memory.
+unsafe impl Sync for ReadOnlyFile {}
+
+impl ReadOnlyFile {
+    /// Maps `path` read-only; fails where the file cannot be mapped (older kernels cannot map
+    /// sysfs BTF: callers read the file instead).
+    pub fn map(path: &str) -> io::Result<ReadOnlyFile> {
+        let file = std::fs::File::open(path)?;
+        let len = file.metadata()?.len() as usize;
+        if len == 0 {
+            return Err(io::Error::new(io::ErrorKind::InvalidData, "empty file"));
+        }
+        let mapped = len.div_ceil(4096) * 4096;
+        // SAFETY: a fresh private read-only mapping chosen by the kernel.
+        let ptr = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                mapped,
+                libc::PROT_READ,
+                libc::MAP_PRIVATE,
+                std::os::fd::AsRawFd::as_raw_fd(&file),
+                0,
+            )
+        };
+        if ptr == libc::MAP_FAILED {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(ReadOnlyFile {
+            ptr: ptr.cast(),
+            len,
+            mapped,
+        })
+    }
+}
+
+impl AsRef<[u8]> for ReadOnlyFile {
+    fn as_ref(&self) -> &[u8] {
+        // SAFETY: the mapping covers `len` readable bytes for the lifetime of `self`.
+        unsafe { std::slice::from_raw_parts(self.ptr, self.len) }
+    }
+}
+
+impl Drop for ReadOnlyFile {
+    fn drop(&mut self) {
+        // SAFETY: ptr/mapped came from a successful mmap and are unmapped once.
+        unsafe {
+            libc::munmap(self.ptr.cast(), self.mapped);
+        }
+    }
+}
+
+/// The running kernel's BTF: mapped when the kernel allows it, read otherwise.
+pub fn vmlinux_btf() -> Option<scry_btf::Btf> {
+    const PATH: &str = "/sys/kernel/btf/vmlinux";
+    if let Ok(mapped) = ReadOnlyFile::map(PATH)
+        && let Ok(btf) = scry_btf::Btf::parse_shared(Box::new(mapped))
+    {
+        return Some(btf);
+    }
+    scry_btf::Btf::parse(std::fs::read(PATH).ok()?).ok()
+}
+
 /// Waits for any of `fds` to become readable, up to `timeout_ms` (-1: forever).
 /// Returns false on timeout or when interrupted by a signal.
 pub fn poll_readable(fds: &[RawFd], timeout_ms: i32) -> io::Result<bool> {

@@ -125,6 +125,8 @@ pub fn run(name: &str, args: &[OsString]) -> u8 {
             return 1;
         }
     };
+    // The kernel's description (BTF name tables, formats) is not needed to run.
+    drop(kernel);
     let stdout = io::stdout();
     let mut printer = ToolPrinter::new(plan, io::BufWriter::new(stdout.lock()));
     let run_options = scry_driver::RunOptions {
