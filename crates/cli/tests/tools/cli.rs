@@ -60,3 +60,20 @@ fn bad_options_and_unknown_tools_exit_2() {
     assert_eq!(flag.code(), 2, "{flag:?}");
     assert!(flag.stderr.contains("O_BOGUS"), "{}", flag.stderr);
 }
+
+/// Tools hold programs, maps and links like any script; none outlives them, even on SIGKILL.
+#[test]
+fn tools_leave_nothing_in_the_kernel_after_sigint_or_sigkill() {
+    use crate::common::bpf::{Held, Kind};
+    if !crate::common::can_trace("tools_leave_nothing_in_the_kernel_after_sigint_or_sigkill") {
+        return;
+    }
+    for (name, signal) in [("biosnoop", "KILL"), ("execsnoop", "INT"), ("runqlat", "TERM")] {
+        let tracer = crate::tool(name, &[]);
+        let held = Held::of(tracer.pid());
+        assert!(held.count(Kind::Prog) >= 2, "{name}: {held:?}");
+        let _ = tracer.signal(signal);
+        let alive = held.wait_gone(std::time::Duration::from_secs(10));
+        assert!(alive.is_empty(), "{name} after SIG{signal}: {alive:?}");
+    }
+}
