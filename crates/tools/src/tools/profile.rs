@@ -107,9 +107,18 @@ pub struct StackStyle {
     pub folded: bool,
 }
 
+/// One stack of the map and how often it was seen.
+struct Sample {
+    kernel: Vec<String>,
+    user: Vec<String>,
+    comm: String,
+    pid: u64,
+    count: u64,
+}
+
 /// Renders a map keyed by `[kstack?, ustack?, comm, pid]` of counts, as BCC's profile does.
 pub fn render_stacks(dump: &MapDump, json: bool, style: StackStyle) -> String {
-    let mut entries: Vec<(Vec<String>, Vec<String>, String, u64, u64)> = dump
+    let mut entries: Vec<Sample> = dump
         .entries
         .iter()
         .map(|e| {
@@ -134,10 +143,16 @@ pub fn render_stacks(dump: &MapDump, json: bool, style: StackStyle) -> String {
                 AggValue::UInt(u) => *u,
                 _ => 0,
             };
-            (kernel, user, comm, pid, count)
+            Sample {
+                kernel,
+                user,
+                comm,
+                pid,
+                count,
+            }
         })
         .collect();
-    entries.sort_by_key(|e| e.4);
+    entries.sort_by_key(|e| e.count);
     let mut text = String::new();
     let annotate = |f: &String| {
         if style.annotations {
@@ -146,7 +161,14 @@ pub fn render_stacks(dump: &MapDump, json: bool, style: StackStyle) -> String {
             f.clone()
         }
     };
-    for (kernel, user, comm, pid, count) in entries {
+    for Sample {
+        kernel,
+        user,
+        comm,
+        pid,
+        count,
+    } in entries
+    {
         if json {
             let line = serde_json::json!({
                 "comm": comm, "pid": pid, "count": count,
