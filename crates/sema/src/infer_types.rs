@@ -111,6 +111,8 @@ pub struct Typed {
     pub constants: HashMap<u32, u64>,
     /// Struct members that are arrays of numbers: their value is their address.
     pub inline_arrays: std::collections::HashSet<u32>,
+    /// `p[i]` of records: the record's size, by expression id.
+    pub strides: HashMap<u32, u32>,
     /// Raw tracepoint arguments read by name (`args.prev`): the argument's index.
     pub raw_args: HashMap<u32, u32>,
     /// Whole records printed with `print()`: their layout and size in bytes, by the printed
@@ -980,6 +982,31 @@ impl Checker<'_> {
                 }
                 match base_ty {
                     Type::Ptr { pointee, .. } if pointee.is_scalar() => *pointee,
+                    // `p[i]` of a struct pointer or array of structs: the i-th record's address.
+                    Type::Ptr { pointee, .. } if matches!(*pointee, Type::Record(_)) => {
+                        let Type::Record(name) = &*pointee else {
+                            unreachable!("matched above")
+                        };
+                        let size = self.kernel.btf().and_then(|btf| {
+                            let id = crate::kernel_types::record_id(btf, name)?;
+                            btf.size_of(id).ok()
+                        });
+                        match size {
+                            Some(size) => {
+                                if self.typed.strides.insert(expr.id.0, size as u32).is_none() {
+                                    self.changed = true;
+                                }
+                                *pointee
+                            }
+                            None => {
+                                self.error(
+                                    expr.span,
+                                    format!("Cannot index {name}: its size is unknown"),
+                                );
+                                Type::None
+                            }
+                        }
+                    }
                     Type::None => Type::None,
                     Type::Str(_) => {
                         self.error(expr.span, "Indexing strings is not supported by scry yet");
@@ -1322,7 +1349,10 @@ impl Checker<'_> {
             Ok((offset, ty)) => {
                 let inline = crate::kernel_types::record_id(btf, record)
                     .and_then(|id| btf.member(id, field).ok().flatten())
-                    .is_some_and(|m| crate::kernel_types::inline_array(btf, m.ty).is_some());
+                    .is_some_and(|m| {
+                        crate::kernel_types::inline_array(btf, m.ty).is_some()
+                            || crate::kernel_types::record_array(btf, m.ty).is_some()
+                    });
                 if inline && self.typed.inline_arrays.insert(expr.id.0) {
                     self.changed = true;
                 }
@@ -1944,6 +1974,7 @@ pub fn run(
             member_offsets: HashMap::new(),
             constants: HashMap::new(),
             inline_arrays: Default::default(),
+            strides: Default::default(),
             raw_args: HashMap::new(),
             record_layouts: HashMap::new(),
         },

@@ -86,6 +86,21 @@ pub fn inline_array(btf: &Btf, id: TypeId) -> Option<Type> {
     (elem.is_scalar() && !matches!(elem, Type::Int { bytes: 1, .. })).then_some(elem)
 }
 
+/// The element record of an array of structs or unions (a flexible array member such as
+/// `struct upid numbers[]` included), and the element's size, if `id` is one. Like
+/// [`inline_array`], such a member stands for its address and is indexed like a pointer.
+pub fn record_array(btf: &Btf, id: TypeId) -> Option<(Type, u32)> {
+    let id = btf.resolve(id).ok()?;
+    let scry_btf::Type::Array(array) = btf.get(id).ok()? else {
+        return None;
+    };
+    let elem = btf.resolve(array.elem).ok()?;
+    match from_btf(btf, elem)? {
+        record @ Type::Record(_) => Some((record, btf.size_of(elem).ok()? as u32)),
+        _ => None,
+    }
+}
+
 /// A member of a record: its byte offset and type.
 pub fn member(btf: &Btf, record: &str, field: &str) -> Result<(u32, Type), String> {
     let Some(id) = record_id(btf, record) else {
@@ -101,6 +116,16 @@ pub fn member(btf: &Btf, record: &str, field: &str) -> Result<(u32, Type), Strin
             // (see [`inline_array`]), and is indexed like a pointer.
             None if inline_array(btf, m.ty).is_some() => {
                 let elem = inline_array(btf, m.ty).expect("checked above");
+                Ok((
+                    m.bit_offset / 8,
+                    Type::Ptr {
+                        pointee: Box::new(elem),
+                        user: false,
+                    },
+                ))
+            }
+            None if record_array(btf, m.ty).is_some() => {
+                let (elem, _) = record_array(btf, m.ty).expect("checked above");
                 Ok((
                     m.bit_offset / 8,
                     Type::Ptr {

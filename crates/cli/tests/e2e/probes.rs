@@ -384,3 +384,29 @@ fn strcontains_finds_literals_in_strings_and_filters_by_comm() {
         run.stdout
     );
 }
+
+/// Arrays of structs, including flexible array members (`struct upid numbers[]`), index like
+/// pointers to their elements.
+#[test]
+fn arrays_of_structs_index_by_element() {
+    if !can_trace("arrays_of_structs_index_by_element") {
+        return;
+    }
+    let dir = TempDir::new();
+    let prog = dir.named_program(&unique("ar"), "/bin/true");
+    let tracer = Tracer::scry(&[
+        "-e",
+        r#"tracepoint:sched:sched_process_exec { printf("%d %d %d\n", tid, curtask->thread_pid->numbers[0].nr, curtask->thread_pid->numbers[curtask->thread_pid->level].nr); }"#,
+    ]);
+    let mut child = Command::new(&prog).spawn().expect("spawn");
+    let pid = child.id();
+    assert!(child.wait().expect("wait").success());
+    let run = tracer.interrupt();
+    run.assert_success();
+    let expected = format!("{pid} {pid} {pid}");
+    assert!(
+        run.stdout.lines().any(|l| l == expected),
+        "no {expected:?} in\n{}",
+        run.stdout
+    );
+}

@@ -190,10 +190,15 @@ impl Builder<'_, '_> {
                     })?;
                     self.load_ctx_int(field.offset + i as u32 * elem_size, elem_size, signed);
                 } else {
-                    // ptr[i]
+                    // ptr[i]; for records, the i-th record's address.
+                    let stride = self.shared.analysis.typed.strides.get(&expr.id.0).copied();
                     let elem = ty.storage_size().max(1);
                     self.scalar(index)?;
-                    self.asm.alu_imm(BPF_MUL, Reg::R0, elem_size_of(ty) as i32);
+                    self.asm.alu_imm(
+                        BPF_MUL,
+                        Reg::R0,
+                        stride.unwrap_or_else(|| elem_size_of(ty)) as i32,
+                    );
                     let slot = self.push_slot(expr.span)?;
                     self.asm.store(8, Reg::FP, slot, Reg::R0);
                     self.scalar(base)?;
@@ -201,8 +206,10 @@ impl Builder<'_, '_> {
                     self.pop_slot();
                     self.asm.alu(BPF_ADD, Reg::R0, Reg::R1);
                     let _ = elem;
-                    let user = matches!(self.ty(base), Type::Ptr { user: true, .. });
-                    self.read_scalar_at_r0(ty, user, expr.span)?;
+                    if !matches!(ty, Type::Record(_)) {
+                        let user = matches!(self.ty(base), Type::Ptr { user: true, .. });
+                        self.read_scalar_at_r0(ty, user, expr.span)?;
+                    }
                 }
             }
             ExprKind::TupleIndex { expr: base, index } => {
