@@ -132,9 +132,7 @@ fn prog_type(kind: &ProgKind) -> ProgType {
 
 /// The BTF id of `btf_trace_<name>`, which makes a raw tracepoint a BTF one (`tp_btf`).
 fn tp_btf_id(btf: &std::cell::OnceCell<Option<scry_btf::Btf>>, name: &str) -> Option<u32> {
-    let btf = btf
-        .get_or_init(scry_runtime::sys::vmlinux_btf)
-        .as_ref()?;
+    let btf = btf.get_or_init(scry_runtime::sys::vmlinux_btf).as_ref()?;
     btf.find(&format!("btf_trace_{name}"), scry_btf::Kind::Typedef)
         .map(|id| id.0)
 }
@@ -521,7 +519,7 @@ impl Handler<'_, '_> {
                 Err(err) => self.io_error = Some(err),
             }
         });
-        if self.io_error.is_some() {
+        if self.io_error.is_some() || self.printer.wants_exit() {
             return Flow::Exit(0);
         }
         flow

@@ -41,6 +41,11 @@ pub trait Printer {
     fn end_of_run(&mut self, maps: &[MapDump]) -> io::Result<()>;
     /// Flushes the underlying writers.
     fn flush(&mut self) -> io::Result<()>;
+    /// Whether the printer wants the run to end now, as `exit()` would (a tool that has
+    /// printed its maximum number of events). Checked after each batch of events.
+    fn wants_exit(&self) -> bool {
+        false
+    }
 }
 
 /// The non-empty maps sorted by name, as bpftrace prints them at exit.

@@ -104,6 +104,8 @@ pub struct Plan {
     pub json: bool,
     /// Print the script instead of running it.
     pub print_script: bool,
+    /// Set (by an event filter) to end the run, as `exit()` would.
+    pub stop: std::rc::Rc<std::cell::Cell<bool>>,
     pub max_strlen: u32,
     pub map_keys_max: u32,
     pub ringbuf_size: u32,
@@ -121,6 +123,7 @@ impl Plan {
             footer: String::new(),
             json: common.json,
             print_script: common.script,
+            stop: Default::default(),
             max_strlen: 256,
             map_keys_max: 10240,
             ringbuf_size: 1 << 20,

@@ -180,7 +180,9 @@ impl<W: Write> Printer for ToolPrinter<W> {
             }
             return self.json_line(serde_json::Value::Object(object));
         }
-        if event.seconds.is_some() {
+        if let Some(draw) = &event.text {
+            line.push_str(&draw(rest));
+        } else if event.seconds.is_some() {
             let format = format.strip_prefix("%llu ").unwrap_or(format);
             match scry_output::parse_format(format).and_then(|f| f.format(rest)) {
                 Ok(text) => line.push_str(&text),
@@ -245,5 +247,9 @@ impl<W: Write> Printer for ToolPrinter<W> {
 
     fn flush(&mut self) -> io::Result<()> {
         self.out.flush()
+    }
+
+    fn wants_exit(&self) -> bool {
+        self.plan.stop.get()
     }
 }

@@ -9,8 +9,11 @@
 mod common;
 
 mod cli;
-mod procs;
 mod files;
+mod misc;
+mod net;
+mod procs;
+mod specs;
 
 use common::Tracer;
 

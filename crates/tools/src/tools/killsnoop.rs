@@ -117,14 +117,6 @@ fn pid_width() -> usize {
         .unwrap_or(7)
 }
 
-/// The byte offset of `record.field` in the kernel's BTF.
-fn member_offset(kernel: &dyn KernelInfo, record: &str, field: &str) -> Option<u32> {
-    let btf = kernel.btf()?;
-    let id = scry_sema::kernel_types::record_id(btf, record)?;
-    let member = btf.member(id, field).ok()??;
-    Some(member.bit_offset / 8)
-}
-
 /// How one syscall names its target and signal, as script expressions.
 struct Call {
     name: &'static str,
@@ -155,18 +147,16 @@ fn calls(kernel: &dyn KernelInfo) -> Result<Vec<Call>, ToolError> {
     ];
     // pidfd_send_signal names its target by a pidfd, whose file holds the struct pid: in
     // private_data (anonymous-inode pidfds, before Linux 6.9) or in its inode's i_private
-    // (pidfs). numbers[0].nr is the pid in the initial namespace; numbers[] is a flexible
-    // array, which the language cannot index, so its offset comes from BTF.
-    if let Some(offset) = member_offset(kernel, "struct pid", "numbers") {
+    // (pidfs). numbers[0].nr (a flexible array member) is the pid in the initial namespace.
+    if kernel.btf().is_some() {
         all.push(Call {
             name: "pidfd_send_signal",
-            setup: format!(
-                "$file = curtask->files->fdt->fd[args->pidfd];\n  \
-                 $pid = $file->private_data != 0 ? (uint64)$file->private_data : \
-                 (uint64)$file->f_inode->i_private;\n  \
-                 $tpid = $pid != 0 ? ((struct upid *)($pid + {offset}))->nr : -1;\n  \
+            setup: "$file = curtask->files->fdt->fd[args->pidfd];\n  \
+                 $pid = (struct pid *)($file->private_data != 0 ? (uint64)$file->private_data : \
+                 (uint64)$file->f_inode->i_private);\n  \
+                 $tpid = $pid != 0 ? $pid->numbers[0].nr : -1;\n  \
                  $sig = (int32)args->sig;"
-            ),
+                .into(),
             target: "$tpid == {}",
         });
     }
