@@ -410,3 +410,35 @@ fn arrays_of_structs_index_by_element() {
         run.stdout
     );
 }
+
+/// `ntop()` of IPv6 addresses: a 16-byte tracepoint array alone (IPv6 by its size, as in
+/// bpftrace), and kernel struct members (`in6_addr`, its `u32[4]` and `u8[16]` views), which
+/// are read from memory.
+#[test]
+fn ntop_reads_ipv6_addresses_from_fields_and_kernel_structs() {
+    if !can_trace("ntop_reads_ipv6_addresses_from_fields_and_kernel_structs") {
+        return;
+    }
+    let tracer = Tracer::scry(&[
+        "-e",
+        r#"tracepoint:sock:inet_sock_set_state /args->family == 10 && args->newstate == 1/ {
+            $sk = (struct sock *)args->skaddr;
+            printf("%s|%s|%s|%s\n", ntop(args->daddr_v6),
+                ntop(10, $sk->__sk_common.skc_v6_daddr.in6_u.u6_addr32),
+                ntop($sk->__sk_common.skc_v6_daddr),
+                ntop($sk->__sk_common.skc_v6_daddr.in6_u.u6_addr8)); }"#,
+    ]);
+    let listener = std::net::TcpListener::bind("[::1]:0").expect("listen on ::1");
+    let addr = listener.local_addr().unwrap();
+    let client = std::net::TcpStream::connect(addr).expect("connect");
+    let (server, _) = listener.accept().expect("accept");
+    drop((client, server));
+    std::thread::sleep(Duration::from_millis(200));
+    let run = tracer.interrupt();
+    run.assert_success();
+    assert!(
+        run.stdout.lines().any(|l| l == "::1|::1|::1|::1"),
+        "{}",
+        run.stdout
+    );
+}

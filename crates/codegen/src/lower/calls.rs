@@ -244,16 +244,48 @@ impl Builder<'_, '_> {
                 } else {
                     (None, &args[0])
                 };
+                // Addresses in memory (an array field, a kernel struct's `in6_addr` or its
+                // `u8[16]`/`u32[4]` members) are read; integers are IPv4 addresses.
+                let in_memory = match self.ty(addr) {
+                    Type::Str(n) => Some(*n),
+                    Type::Record(_) | Type::Ptr { .. } => Some(16),
+                    _ => None,
+                };
+                let field = self.args_field(addr).ok();
+                let bytes = field.as_ref().map(|f| f.size).or(in_memory);
                 match family {
                     Some(family) => {
                         self.scalar(family)?;
                         self.asm.store(8, SCRATCH, offset as i16, Reg::R0);
                     }
+                    // As bpftrace: 16 bytes are an IPv6 address.
+                    None if bytes == Some(16) => {
+                        self.asm
+                            .store_imm(8, SCRATCH, offset as i16, libc_af_inet6())
+                    }
                     None => self
                         .asm
                         .store_imm(8, SCRATCH, offset as i16, libc_af_inet()),
                 }
-                if let Ok(field) = self.args_field(addr) {
+                if field.is_none()
+                    && let Some(n) = in_memory
+                {
+                    if matches!(self.ty(addr), Type::Str(_)) {
+                        if self.member_offset(addr).is_none() {
+                            return Err(Diagnostic::error(
+                                addr.span,
+                                "ntop() reads addresses from tracepoint fields and kernel structs, not strings",
+                            ));
+                        }
+                        self.member_address(addr)?;
+                    } else {
+                        self.scalar(addr)?;
+                    }
+                    self.asm.mov(Reg::R3, Reg::R0);
+                    self.scratch_ptr(Reg::R1, offset + 8);
+                    self.asm.mov_imm(Reg::R2, n.min(16) as i32);
+                    self.asm.call(helper::PROBE_READ_KERNEL);
+                } else if let Ok(field) = self.args_field(addr) {
                     // An address array in the tracepoint record.
                     self.asm.mov(Reg::R3, super::ARGS);
                     self.asm.alu_imm(BPF_ADD, Reg::R3, field.offset as i32);
@@ -533,4 +565,8 @@ impl Builder<'_, '_> {
 
 fn libc_af_inet() -> i32 {
     2
+}
+
+fn libc_af_inet6() -> i32 {
+    10
 }

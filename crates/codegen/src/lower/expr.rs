@@ -128,6 +128,15 @@ impl Builder<'_, '_> {
                 UnaryOp::AddrOf => return Err(unsupported(expr.span, "The address-of operator")),
             },
             ExprKind::IncDec { op, prefix, target } => self.inc_dec(*op, *prefix, target)?,
+            // A char array member cast to a pointer (`(struct tcp_skb_cb *)skb->cb`): its
+            // address, as in C.
+            ExprKind::Cast { expr: inner, .. }
+                if matches!(self.ty(inner), Type::Str(_))
+                    && matches!(ty, Type::Ptr { .. } | Type::Record(_))
+                    && self.member_offset(inner).is_some() =>
+            {
+                self.member_address(inner)?;
+            }
             ExprKind::Cast { expr: inner, .. } => {
                 self.scalar(inner)?;
                 self.convert(ty);
@@ -922,7 +931,7 @@ impl Builder<'_, '_> {
     }
 
     /// The byte offset of a kernel struct member access, if `expr` is one.
-    fn member_offset(&self, expr: &ast::Expr) -> Option<u32> {
+    pub(crate) fn member_offset(&self, expr: &ast::Expr) -> Option<u32> {
         self.shared
             .analysis
             .typed
@@ -957,7 +966,7 @@ impl Builder<'_, '_> {
     }
 
     /// r0 = the address of the struct member `expr` (`p->f` or `r.f`).
-    fn member_address(&mut self, expr: &ast::Expr) -> Result<()> {
+    pub(crate) fn member_address(&mut self, expr: &ast::Expr) -> Result<()> {
         let ExprKind::Field { expr: base, .. } = &expr.kind else {
             return Err(Diagnostic::error(expr.span, "not a struct member"));
         };

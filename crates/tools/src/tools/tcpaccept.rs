@@ -2,9 +2,8 @@
 //!
 //! BCC hooks the return of `inet_csk_accept` with a kretprobe. Here the syscall exit gives
 //! the new descriptor, and the socket is found through the task's file table
-//! (`file->private_data` is the `struct socket`). `sock:inet_sock_set_state` runs in softirq
-//! context (the wrong pid), so it is only used to learn the IPv6 addresses of connections as
-//! they are established, which `ntop()` cannot yet read from the socket itself.
+//! (`file->private_data` is the `struct socket`), whose addresses and ports are read through
+//! BTF. (`sock:inet_sock_set_state` runs in softirq context, with the wrong pid.)
 
 use std::ffi::OsString;
 
@@ -31,13 +30,12 @@ use crate::{EventSpec, Plan, ToolError};
   tcpaccept --json    # one JSON object per accept
 
 Hooks: tracepoints syscalls:sys_exit_{accept,accept4} (fd -> file -> socket -> sock through
-BTF), and sock:inet_sock_set_state (SYN_RECV -> ESTABLISHED) for IPv6 addresses.
+BTF).
 
 ACCURACY: connections accepted with accept(2) and accept4(2) are all seen, with the
 accepting process, including accepts that were already waiting when tracing started.
 Missed: accepts made through io_uring (IORING_OP_ACCEPT), in-kernel accepts (nfsd, ksmbd,
-...), and 32-bit (compat) processes. For IPv6 connections established before tcpaccept
-started, the addresses are shown empty."
+...), and 32-bit (compat) processes."
 )]
 struct Opts {
     /// Include a time column (HH:MM:SS).
@@ -126,14 +124,6 @@ pub fn plan(args: &[OsString], kernel: &dyn KernelInfo) -> Result<Plan, ToolErro
     let calls = script::syscalls(kernel, &["accept", "accept4"])?;
     let ports = tcp::ports(o.port.as_deref(), "port")?;
     let v6 = !o.ipv4;
-    if v6 {
-        tcp::require_tracepoint(
-            kernel,
-            "sock",
-            "inet_sock_set_state",
-            "tcpaccept needs for IPv6 addresses (use -4 for IPv4 only)",
-        )?;
-    }
     let mut filter = Predicate::tool()
         .and("args->ret >= 0")
         .and_if(o.pid, "pid == {}");
@@ -149,23 +139,6 @@ pub fn plan(args: &[OsString], kernel: &dyn KernelInfo) -> Result<Plan, ToolErro
     }
 
     let mut s = String::from("// tcpaccept: TCP connections accepted by accept() and accept4().\n");
-    if v6 {
-        s.push_str(&format!(
-            "// IPv6 addresses of connections being established, until they are accepted.\n\
-             tracepoint:sock:inet_sock_set_state\n\
-             /args->protocol == {tcp} && args->family == {af6} && args->oldstate == {syn_recv} && \
-             args->newstate == {established}/\n{{\n  \
-             @addr6[(uint64)args->skaddr] = (ntop(10, args->saddr_v6), ntop(10, args->daddr_v6));\n}}\n\n\
-             tracepoint:sock:inet_sock_set_state\n\
-             /args->newstate == {close} && has_key(@addr6, (uint64)args->skaddr)/\n{{\n  \
-             delete(@addr6, (uint64)args->skaddr);\n}}\n\n",
-            tcp = tcp::IPPROTO_TCP,
-            af6 = tcp::AF_INET6,
-            syn_recv = tcp::SYN_RECV,
-            established = tcp::ESTABLISHED,
-            close = tcp::CLOSE,
-        ));
-    }
     s.push_str(&format!(
         "{}\n{}\n{{\n  $sk = {SOCK};\n  $family = $sk->__sk_common.skc_family;\n  \
          $lport = $sk->__sk_common.skc_num;\n  $dport = $sk->__sk_common.skc_dport;\n  \
@@ -188,16 +161,17 @@ pub fn plan(args: &[OsString], kernel: &dyn KernelInfo) -> Result<Plan, ToolErro
     }
     if v6 {
         s.push_str(&format!(
-            "    if ($family == {}) {{\n      $a = @addr6[(uint64)$sk];\n      {}\n      \
-             delete(@addr6, (uint64)$sk);\n    }}\n",
+            "    if ($family == {}) {{\n      {}\n    }}\n",
             tcp::AF_INET6,
-            printf(&o, 6, "$a.1", "$a.0")
+            printf(
+                &o,
+                6,
+                "ntop($sk->__sk_common.skc_v6_daddr)",
+                "ntop($sk->__sk_common.skc_v6_rcv_saddr)"
+            )
         ));
     }
     s.push_str("  }\n}\n");
-    if v6 {
-        s.push_str("\nEND\n{\n  clear(@addr6);\n}\n");
-    }
 
     let mut event = EventSpec::new(event_format(&o).replace("\\n", "\n"), &fields(&o));
     if o.timestamp {
