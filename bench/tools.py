@@ -67,11 +67,18 @@ def workload(stop_at):
 
 
 def measure(argv, timeout=20.0):
-    """(seconds to the first output line, peak RSS KiB, error text or None)."""
+    """(seconds to the first output line, peak RSS KiB, error text or None).
+
+    The tool runs under /usr/bin/time, which reports its peak RSS: a process's maximum RSS
+    counts the memory of whatever forked it until its exec, so a child of this Python
+    process would start at Python's size."""
     master, slave = pty.openpty()
+    env = dict(os.environ, __BPFTRACE_NOTIFY_PROBES_ATTACHED="1")
+    rss_file = f"/tmp/scry-bench-rss.{os.getpid()}"
     start = time.monotonic()
-    proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=slave, stderr=subprocess.PIPE,
-                            close_fds=True)
+    proc = subprocess.Popen(["/usr/bin/time", "-f", "%M", "-o", rss_file] + argv,
+                            stdin=subprocess.DEVNULL, stdout=slave, stderr=subprocess.PIPE,
+                            close_fds=True, env=env)
     os.close(slave)
     usage = None
 
@@ -87,14 +94,22 @@ def measure(argv, timeout=20.0):
         proc.returncode = 0
         return False
 
+    errbuf = b""
+
     def drain(wait):
-        r, _, _ = select.select([master], [], [], wait)
-        if r:
+        nonlocal errbuf
+        r, _, _ = select.select([master, proc.stderr], [], [], wait)
+        out = None
+        for f in r:
             try:
-                return os.read(master, 65536)
+                chunk = os.read(f.fileno() if f is proc.stderr else f, 65536)
             except OSError:
-                return b""
-        return None
+                chunk = b""
+            if f is proc.stderr:
+                errbuf += chunk
+            else:
+                out = chunk
+        return out
 
     buf = b""
     ready = None
@@ -108,12 +123,22 @@ def measure(argv, timeout=20.0):
                 if text and not text.startswith(b"Attaching"):
                     ready = time.monotonic() - start
                     break
+        # scry's readiness line (tools without a header, such as argdist, print it too).
+        if ready is None and b"__BPFTRACE_NOTIFY_PROBES_ATTACHED" in errbuf:
+            ready = time.monotonic() - start
         if ready is None and not alive():
             break
     if ready is not None:
         workload(time.monotonic() + 1.0)
     if alive():
-        proc.send_signal(signal.SIGINT)
+        # Ctrl-C goes to the tool, the child of time(1).
+        try:
+            with open(f"/proc/{proc.pid}/task/{proc.pid}/children") as f:
+                children = [int(c) for c in f.read().split()]
+        except OSError:
+            children = []
+        for child in children:
+            os.kill(child, signal.SIGINT)
     end = time.monotonic() + 15
     while alive() and time.monotonic() < end:
         drain(0.05)
@@ -121,12 +146,20 @@ def measure(argv, timeout=20.0):
         proc.kill()
         while alive():
             time.sleep(0.01)
-    rss = usage.ru_maxrss if usage else None
-    err = proc.stderr.read().decode(errors="replace").strip()
+    try:
+        with open(rss_file) as f:
+            rss = int(f.read().strip().splitlines()[-1])
+        os.unlink(rss_file)
+    except (OSError, ValueError, IndexError):
+        rss = None
+    err = (errbuf + proc.stderr.read()).decode(errors="replace").strip()
     proc.stderr.close()
     os.close(master)
     if ready is None:
-        first = next((l for l in err.splitlines() if l.strip()), "no output")
+        # bpftrace 0.17 prints an RLIMIT_MEMLOCK error on every run: report the real one.
+        lines = [l.strip() for l in err.splitlines() if l.strip() and "RLIMIT_MEMLOCK" not in l]
+        errors = [l for l in lines if "ERROR" in l or "rror" in l or "failed" in l]
+        first = (errors or lines or ["no output"])[0]
         return None, rss, first[:120]
     return ready, rss, None
 
@@ -192,7 +225,8 @@ def main():
         "",
         f"Measured {now} with `python3 bench/tools.py` (release build; same run as libbpf-tools "
         f"0.26 and bpftrace 0.17's `.bt` tools). Ready = exec → first line of output (the header, "
-        f"printed once every probe is attached), median of {a.runs} runs ({a.bt_runs} for "
+        f"printed once every probe is attached; scry's readiness line for argdist, which has no "
+        f"header), median of {a.runs} runs ({a.bt_runs} for "
         "bpftrace); RSS = peak resident memory (wait4) over the run, which includes 1 s of "
         "tracing a light workload. Targets for scry: ready ≤ 20 ms, RSS ≤ 10 MiB.",
         "",

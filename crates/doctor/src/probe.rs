@@ -82,6 +82,7 @@ fn counter() -> io::Result<Map> {
             key_size: 4,
             value_size: 8,
             max_entries: 1,
+            no_prealloc: false,
         },
         1,
     )

@@ -69,9 +69,22 @@ struct Live {
 
 fn create_maps(output: &Output, n_cpus: usize) -> Result<(Live, RingBuf), RunError> {
     let compiled = &output.compiled;
+    // Hash maps fill as they are used, except those a perf_event program (profile, interval,
+    // software, hardware) uses: such programs only accept preallocated hash maps.
+    let mut preallocated = std::collections::HashSet::new();
+    for program in compiled
+        .programs
+        .iter()
+        .filter(|p| p.kind == ProgKind::PerfEvent)
+    {
+        let _ = program.code.relocated(|id| {
+            preallocated.insert(id);
+            0
+        });
+    }
     let mut maps = Vec::with_capacity(compiled.maps.len());
     let mut ring = None;
-    for def in &compiled.maps {
+    for (id, def) in compiled.maps.iter().enumerate() {
         let ty = match def.kind {
             MapKind::Hash => MapType::Hash,
             MapKind::PerCpuHash => MapType::PerCpuHash,
@@ -94,6 +107,8 @@ fn create_maps(output: &Output, n_cpus: usize) -> Result<(Live, RingBuf), RunErr
             key_size: def.key_size,
             value_size: def.value_size,
             max_entries,
+            no_prealloc: !preallocated.contains(&(id as u32))
+                && matches!(ty, MapType::Hash | MapType::PerCpuHash),
         };
         maps.push(Some(Map::create(spec, n_cpus)?));
     }

@@ -47,6 +47,10 @@ pub struct MapSpec {
     pub key_size: u32,
     pub value_size: u32,
     pub max_entries: u32,
+    /// Allocate hash map entries as they are inserted (`BPF_F_NO_PREALLOC`) instead of all
+    /// at creation: preallocating 10,240 per-CPU histograms takes tens of milliseconds.
+    /// Programs of type perf_event may only use preallocated hash maps.
+    pub no_prealloc: bool,
 }
 
 /// Errors creating or using maps.
@@ -95,6 +99,8 @@ fn round8(n: usize) -> usize {
     n.div_ceil(8) * 8
 }
 
+const BPF_F_NO_PREALLOC: u32 = 1;
+
 impl Map {
     /// Creates the map. `n_possible_cpus` sizes per-CPU value buffers.
     pub fn create(spec: MapSpec, n_possible_cpus: usize) -> Result<Map, MapError> {
@@ -103,6 +109,7 @@ impl Map {
             .put_u32(4, spec.key_size)
             .put_u32(8, spec.value_size)
             .put_u32(12, spec.max_entries)
+            .put_u32(16, if spec.no_prealloc { BPF_F_NO_PREALLOC } else { 0 })
             .put_bytes(28, &kernel_name(&spec.name));
         let fd =
             sys::bpf_fd(sys::BPF_MAP_CREATE, &mut attr).map_err(|source| MapError::Create {

@@ -41,6 +41,7 @@ impl RingBuf {
             key_size: 0,
             value_size: 0,
             max_entries: size,
+            no_prealloc: false,
         };
         let map = Map::create(spec, 1)?;
         let page = sys::page_size();

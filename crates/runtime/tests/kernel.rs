@@ -43,6 +43,7 @@ fn tracepoint_counts_into_hash_map() {
             key_size: 4,
             value_size: 8,
             max_entries: 64,
+            no_prealloc: false,
         },
         n_cpus(),
     )
@@ -152,6 +153,7 @@ fn attach_cookies_identify_tracepoints() {
             key_size: 4,
             value_size: 8,
             max_entries: 16,
+            no_prealloc: false,
         },
         n_cpus(),
     )
@@ -215,6 +217,7 @@ fn raw_tracepoint_attach_and_detach() {
             key_size: 4,
             value_size: 8,
             max_entries: 1,
+            no_prealloc: false,
         },
         n_cpus(),
     )

