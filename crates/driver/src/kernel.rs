@@ -167,6 +167,7 @@ impl KernelInfo for LiveKernel {
     }
 
     fn has_fentry(&self) -> bool {
-        scry_runtime::features::fentry_loadable()
+        self.btf()
+            .is_some_and(scry_runtime::features::fentry_loadable_with)
     }
 }

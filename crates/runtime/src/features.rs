@@ -8,12 +8,11 @@ const BPF_TRACE_FENTRY: u32 = 24;
 /// Whether an fentry program can be loaded: tries to load a trivial one on `vfs_read`
 /// (some kernels refuse BPF trampolines, e.g. with EPERM under lockdown).
 pub fn fentry_loadable() -> bool {
-    let Ok(bytes) = std::fs::read("/sys/kernel/btf/vmlinux") else {
-        return false;
-    };
-    let Ok(btf) = scry_btf::Btf::parse(bytes) else {
-        return false;
-    };
+    sys::vmlinux_btf().is_some_and(|btf| fentry_loadable_with(&btf))
+}
+
+/// [`fentry_loadable`] with the kernel's BTF already at hand.
+pub fn fentry_loadable_with(btf: &scry_btf::Btf) -> bool {
     let Some(id) = btf.find("vfs_read", scry_btf::Kind::Func) else {
         return false;
     };

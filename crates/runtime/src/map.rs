@@ -109,7 +109,14 @@ impl Map {
             .put_u32(4, spec.key_size)
             .put_u32(8, spec.value_size)
             .put_u32(12, spec.max_entries)
-            .put_u32(16, if spec.no_prealloc { BPF_F_NO_PREALLOC } else { 0 })
+            .put_u32(
+                16,
+                if spec.no_prealloc {
+                    BPF_F_NO_PREALLOC
+                } else {
+                    0
+                },
+            )
             .put_bytes(28, &kernel_name(&spec.name));
         let fd =
             sys::bpf_fd(sys::BPF_MAP_CREATE, &mut attr).map_err(|source| MapError::Create {

@@ -81,7 +81,8 @@ impl Builder {
             return Err(Error::KallsymsRestricted);
         }
         // Unstable (no scratch buffer of half the table), with the line as the tie-break.
-        self.entries.sort_unstable_by_key(|e| (e.addr, e.rank, e.line));
+        self.entries
+            .sort_unstable_by_key(|e| (e.addr, e.rank, e.line));
         self.entries.shrink_to_fit();
         self.names.shrink_to_fit();
         Ok(KernelSymbols {
