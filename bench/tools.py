@@ -227,7 +227,7 @@ def main():
         f"0.26 and bpftrace 0.17's `.bt` tools). Ready = exec → first line of output (the header, "
         f"printed once every probe is attached; scry's readiness line for argdist, which has no "
         f"header), median of {a.runs} runs ({a.bt_runs} for "
-        "bpftrace); RSS = peak resident memory (wait4) over the run, which includes 1 s of "
+        "bpftrace); RSS = peak resident memory over the run (GNU time's %M), which includes 1 s of "
         "tracing a light workload. Targets for scry: ready ≤ 20 ms, RSS ≤ 10 MiB.",
         "",
         "| Tool | scry: ready, peak RSS | libbpf-tools 0.26 | bpftrace 0.17 `.bt` |",
@@ -235,7 +235,28 @@ def main():
     ]
     for name, ours, theirs, bts in rows:
         lines.append(f"| {name} | {cell(ours)} | {cell(theirs)} | {cell(bts)} |")
-    lines += ["", "<!-- tools:end -->", ""]
+    lines += [
+        "",
+        "Notes:",
+        "",
+        "- \"fails\" quotes the tool's first error: on this kernel (no kprobes, fentry refused) "
+        "libbpf-tools' biosnoop, tcpconnect, cachestat and fsslower cannot start, and bpftrace "
+        "0.17's network tools need kprobes while its runqlat.bt needs kernel headers; scry's "
+        "tools run on tracepoints, BTF raw tracepoints, perf events and uprobes.",
+        "- What scry's start-up is made of: compiling the tool's script (1-10 ms; tools that read "
+        "kernel structs index the kernel's BTF, about 8 ms), loading the programs (the "
+        "verifier; 1-7 ms) and attaching. The BTF is mapped read-only from "
+        "`/sys/kernel/btf/vmlinux`, so it does not count in the RSS.",
+        "- profile and stackcount symbolize stacks at the end: the kernel symbol table (122k "
+        "symbols, about 5 MB) and the ELF symbol tables of the processes seen are their extra "
+        "memory.",
+        "- The fs-slower tools attach 30 syscall tracepoints; after Ctrl-C the kernel takes "
+        "about 2 s to detach them (one perf tracepoint at a time, under the kernel's event "
+        "mutex).",
+        "",
+        "<!-- tools:end -->",
+        "",
+    ]
     section = "\n".join(lines)
     try:
         with open(a.out) as f:
