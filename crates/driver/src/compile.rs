@@ -40,6 +40,9 @@ pub struct Output {
     pub compiled: Compiled,
     /// Rendered warnings.
     pub warnings: String,
+    /// The BTF id of `btf_trace_NAME` for each raw tracepoint the programs attach to, found
+    /// while the kernel's BTF is at hand: such programs load as BTF raw tracepoints.
+    pub tp_btf_ids: std::collections::HashMap<String, u32>,
 }
 
 /// Compilation failed; `rendered` holds the diagnostics as bpftrace prints them.
@@ -104,11 +107,21 @@ pub fn compile(
         }
     };
     let warnings = render(&diagnostics);
+    let mut tp_btf_ids = std::collections::HashMap::new();
+    for program in &compiled.programs {
+        if let [scry_sema::Target::RawTracepoint { name }] = program.targets.as_slice()
+            && let Some(btf) = kernel.btf()
+            && let Some(id) = btf.find(&format!("btf_trace_{name}"), scry_btf::Kind::Typedef)
+        {
+            tp_btf_ids.insert(name.clone(), id.0);
+        }
+    }
     Ok(Output {
         source,
         program: parsed.program,
         analysis,
         compiled,
         warnings,
+        tp_btf_ids,
     })
 }

@@ -166,6 +166,20 @@ impl KernelInfo for LiveKernel {
                 .unwrap_or(false)
     }
 
+    /// A raw tracepoint exists when the kernel's BTF describes it (`btf_trace_NAME`), which
+    /// spares reading the list of every event; without BTF, the list decides.
+    fn has_raw_tracepoint(&self, name: &str) -> bool {
+        match self.btf() {
+            Some(btf) => btf
+                .find(&format!("btf_trace_{name}"), scry_btf::Kind::Typedef)
+                .is_some(),
+            None => self
+                .tracepoints()
+                .map(|tps| tps.iter().any(|(_, e)| e == name))
+                .unwrap_or(false),
+        }
+    }
+
     fn has_fentry(&self) -> bool {
         self.btf()
             .is_some_and(scry_runtime::features::fentry_loadable_with)

@@ -163,7 +163,11 @@ fn load(
     let insns = spec.code.relocated(|id| map_fd(live, id));
     if let (ProgKind::RawTracepoint, [Target::RawTracepoint { name }]) =
         (&spec.kind, spec.targets.as_slice())
-        && let Some(btf_id) = tp_btf_id(btf, name)
+        && let Some(btf_id) = output
+            .tp_btf_ids
+            .get(name)
+            .copied()
+            .or_else(|| tp_btf_id(btf, name))
     {
         const BPF_TRACE_RAW_TP: u32 = 23;
         let ty = ProgType::Tracing {
