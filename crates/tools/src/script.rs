@@ -88,6 +88,17 @@ pub fn quote(text: &str) -> String {
     out
 }
 
+/// What an approximating tool says about the kernel-function probes it would need.
+pub fn kernel_function_probes(kernel: &dyn KernelInfo) -> &'static str {
+    if kernel.has_kprobes() {
+        "this tool uses no kernel-function probes"
+    } else if kernel.has_fentry() {
+        "kernel function probes unavailable (no kprobes)"
+    } else {
+        "kernel function probes unavailable (no kprobes, fentry EPERM)"
+    }
+}
+
 /// Whether tracepoint `category:name` exists.
 pub fn has_tracepoint(kernel: &dyn KernelInfo, category: &str, name: &str) -> bool {
     kernel.tracepoint_format(category, name).is_ok()

@@ -195,13 +195,7 @@ fn render(counts: Counts, time: Option<&str>, meminfo: (f64, f64), json: bool) -
 
 pub fn plan(args: &[OsString], kernel: &dyn KernelInfo) -> Result<Plan, ToolError> {
     let o: Opts = script::parse("cachestat", args)?;
-    let probes = if kernel.has_kprobes() {
-        "this tool uses no kernel-function probes"
-    } else if kernel.has_fentry() {
-        "kernel function probes unavailable (no kprobes)"
-    } else {
-        "kernel function probes unavailable (no kprobes, fentry EPERM)"
-    };
+    let probes = script::kernel_function_probes(kernel);
     if o.strict {
         return Err(ToolError::Unsupported(format!(
             "{probes}: cannot count page-cache function calls (--strict); without --strict \

@@ -282,13 +282,7 @@ fn script(
 pub fn plan(fs: Fs, args: &[OsString], kernel: &dyn KernelInfo) -> Result<Plan, ToolError> {
     let o = parse(fs, args)?;
     let tool = format!("{}slower", fs.name);
-    let probes = if kernel.has_kprobes() {
-        "this tool uses no kernel-function probes"
-    } else if kernel.has_fentry() {
-        "kernel function probes unavailable (no kprobes)"
-    } else {
-        "kernel function probes unavailable (no kprobes, fentry EPERM)"
-    };
+    let probes = script::kernel_function_probes(kernel);
     if o.strict {
         return Err(ToolError::Unsupported(format!(
             "{probes}: cannot time {} file operations exactly (--strict); without --strict \
