@@ -145,29 +145,14 @@ fn prog_type(kind: &ProgKind) -> ProgType {
     }
 }
 
-/// The BTF id of `btf_trace_<name>`, which makes a raw tracepoint a BTF one (`tp_btf`).
-fn tp_btf_id(btf: &std::cell::OnceCell<Option<scry_btf::Btf>>, name: &str) -> Option<u32> {
-    let btf = btf.get_or_init(scry_runtime::sys::vmlinux_btf).as_ref()?;
-    btf.find(&format!("btf_trace_{name}"), scry_btf::Kind::Typedef)
-        .map(|id| id.0)
-}
-
 /// Loads a program. Raw tracepoints are loaded as BTF raw tracepoints (`tp_btf`) when the
-/// kernel's BTF describes them, and as plain raw tracepoints otherwise (or when that fails).
-fn load(
-    output: &Output,
-    live: &Live,
-    spec: &ProgramSpec,
-    btf: &std::cell::OnceCell<Option<scry_btf::Btf>>,
-) -> Result<(Program, bool), RunError> {
+/// kernel's BTF describes them (their `btf_trace_NAME` ids were found while compiling), and
+/// as plain raw tracepoints otherwise (or when that fails).
+fn load(output: &Output, live: &Live, spec: &ProgramSpec) -> Result<(Program, bool), RunError> {
     let insns = spec.code.relocated(|id| map_fd(live, id));
     if let (ProgKind::RawTracepoint, [Target::RawTracepoint { name }]) =
         (&spec.kind, spec.targets.as_slice())
-        && let Some(btf_id) = output
-            .tp_btf_ids
-            .get(name)
-            .copied()
-            .or_else(|| tp_btf_id(btf, name))
+        && let Some(&btf_id) = output.tp_btf_ids.get(name)
     {
         const BPF_TRACE_RAW_TP: u32 = 23;
         let ty = ProgType::Tracing {
@@ -611,15 +596,13 @@ pub fn run_observed(
     let mut programs = Vec::with_capacity(compiled.programs.len());
     // Which programs were loaded as BTF raw tracepoints (attached by their BTF id).
     let mut tp_btf = Vec::with_capacity(compiled.programs.len());
-    let btf = std::cell::OnceCell::new();
     let mut n_insns = 0;
     for spec in &compiled.programs {
         n_insns += spec.code.insns.len();
-        let (program, is_tp_btf) = load(output, &live, spec, &btf)?;
+        let (program, is_tp_btf) = load(output, &live, spec)?;
         programs.push(program);
         tp_btf.push(is_tp_btf);
     }
-    drop(btf);
     let loaded = started.elapsed();
     if options.dry_run {
         if options.verbose {

@@ -257,3 +257,54 @@ fn raw_tracepoint_attach_and_detach() {
     assert!(hits >= 1, "the raw tracepoint saw our syscall");
     eprintln!("raw tracepoint: attach {attached:?}, detach {detached:?}");
 }
+
+/// `no_prealloc` hash maps carry BPF_F_NO_PREALLOC (they fill as keys arrive) and still take
+/// updates; the default stays preallocated (what perf_event programs require).
+#[test]
+fn hash_maps_without_preallocation() {
+    if !privileged() {
+        return;
+    }
+    let flags = |map: &Map| -> u64 {
+        let info = std::fs::read_to_string(format!("/proc/self/fdinfo/{}", map.fd())).unwrap();
+        let line = info.lines().find(|l| l.starts_with("map_flags:")).unwrap();
+        u64::from_str_radix(
+            line.split_whitespace()
+                .nth(1)
+                .unwrap()
+                .trim_start_matches("0x"),
+            16,
+        )
+        .unwrap()
+    };
+    let spec = |no_prealloc| MapSpec {
+        name: "lazy".into(),
+        ty: MapType::PerCpuHash,
+        key_size: 8,
+        value_size: 528,
+        max_entries: 10240,
+        no_prealloc,
+    };
+    let lazy = Map::create(spec(true), n_cpus()).unwrap();
+    let eager = Map::create(spec(false), n_cpus()).unwrap();
+    assert_eq!(flags(&lazy) & 1, 1);
+    assert_eq!(flags(&eager) & 1, 0);
+    let value = vec![7u8; lazy.lookup_size()];
+    lazy.update(&42u64.to_ne_bytes(), &value).unwrap();
+    let got = lazy.lookup_per_cpu(&42u64.to_ne_bytes()).unwrap().unwrap();
+    assert_eq!(got.len(), n_cpus());
+}
+
+/// The running kernel's BTF is mapped read-only: the same bytes as reading the file, and
+/// parsed without a copy.
+#[test]
+fn vmlinux_btf_is_mapped() {
+    if !privileged() {
+        return;
+    }
+    let path = "/sys/kernel/btf/vmlinux";
+    let mapped = scry_runtime::sys::ReadOnlyFile::map(path).unwrap();
+    assert_eq!(mapped.as_ref(), std::fs::read(path).unwrap().as_slice());
+    let btf = scry_runtime::sys::vmlinux_btf().unwrap();
+    assert!(btf.find("task_struct", scry_btf::Kind::Struct).is_some());
+}

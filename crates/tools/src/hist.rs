@@ -81,23 +81,13 @@ pub fn log2_json(buckets: &[u64]) -> serde_json::Value {
     )
 }
 
-/// The value of a key part as text (for section headers).
-pub fn key_text(value: &Value) -> String {
-    match value {
-        Value::Str(s) | Value::Sym(s) => s.clone(),
-        Value::Int(i) => i.to_string(),
-        Value::UInt(u) => u.to_string(),
-        other => other.to_json(),
-    }
-}
-
 /// An order for map keys: numbers by value, then text.
 pub fn sort_key(key: &[Value]) -> Vec<(i128, String)> {
     key.iter()
         .map(|v| match v {
             Value::Int(i) => (i128::from(*i), String::new()),
             Value::UInt(u) => (i128::from(*u), String::new()),
-            other => (0, key_text(other)),
+            other => (0, other.to_text()),
         })
         .collect()
 }

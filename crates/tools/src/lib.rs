@@ -17,6 +17,7 @@ pub mod plan;
 pub mod printer;
 pub mod script;
 pub mod spec;
+pub mod stacks;
 pub mod tools;
 
 use std::ffi::OsString;

@@ -107,7 +107,7 @@ impl<W: Write> Printer for ToolPrinter<W> {
                 let key = values.get(key).map(as_u64).unwrap_or(0);
                 let part = match values.get(value) {
                     Some(Value::Str(s)) => s.clone(),
-                    Some(other) => crate::hist::key_text(other),
+                    Some(other) => other.to_text(),
                     None => String::new(),
                 };
                 let list = self.parts.entry(key).or_default();

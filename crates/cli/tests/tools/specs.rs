@@ -415,6 +415,27 @@ fn trace_prints_return_values_in_json_and_stops_after_max_events() {
     }
 }
 
+/// With a user-space filter (`-f`), -M is counted by the printer, which ends the run itself.
+#[test]
+fn trace_stops_after_max_events_counted_in_user_space() {
+    if !can_trace("trace_stops_after_max_events_counted_in_user_space") {
+        return;
+    }
+    let program = Program::build();
+    let mut running = program.start(6, None);
+    let probe = format!("r:{}:scry_work \"ret=%d\", retval", program.path());
+    // Every message matches "ret="; the printer stops after the second.
+    let tracer = tool("trace", &["--json", "-M", "2", "-f", "ret=", &probe]);
+    running.go();
+    let run = tracer.finish(crate::common::EXIT_TIMEOUT);
+    running.end();
+    run.assert_success();
+    let events = json_lines(&run.stdout);
+    assert_eq!(events.len(), 2, "{}", run.stdout);
+    let returns: Vec<i64> = events.iter().filter_map(|e| e["v0"].as_i64()).collect();
+    assert_eq!(returns, [0, 2], "{}", run.stdout);
+}
+
 #[test]
 fn argdist_counts_argument_values_and_histograms_entry_values() {
     if !can_trace("argdist_counts_argument_values_and_histograms_entry_values") {

@@ -478,7 +478,9 @@ fn render(dump: &MapDump, json: bool, probe: &Shown, top: Option<usize>) -> Stri
             return if probe.is_return {
                 format!(
                     "retval = {}",
-                    key.first().map(hist::key_text).unwrap_or_default()
+                    key.first()
+                        .map(scry_output::Value::to_text)
+                        .unwrap_or_default()
                 )
             } else {
                 "total calls".into()
@@ -488,7 +490,7 @@ fn render(dump: &MapDump, json: bool, probe: &Shown, top: Option<usize>) -> Stri
             .exprs
             .iter()
             .zip(key)
-            .map(|(e, v)| format!("{e} = {}", hist::key_text(v)))
+            .map(|(e, v)| format!("{e} = {}", v.to_text()))
             .collect::<Vec<_>>()
             .join(", ")
     };

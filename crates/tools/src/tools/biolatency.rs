@@ -147,7 +147,7 @@ pub fn plan(args: &[OsString], kernel: &dyn KernelInfo) -> Result<Plan, ToolErro
                     let text = match (*name, v) {
                         ("flags", Value::UInt(f)) => block::describe(*f, &names),
                         ("flags", Value::Int(f)) => block::describe(*f as u64, &names),
-                        (_, v) => hist::key_text(v),
+                        (_, v) => v.to_text(),
                     };
                     (*name, text)
                 })

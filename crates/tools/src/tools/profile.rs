@@ -3,11 +3,11 @@
 use std::ffi::OsString;
 
 use clap::Parser;
-use scry_output::{AggValue, MapDump, Value};
+use scry_output::MapDump;
 use scry_sema::KernelInfo;
 
-use crate::printer::as_u64;
 use crate::script::{self, Common, Predicate};
+use crate::stacks;
 use crate::{Plan, ToolError};
 
 /// Profile CPU usage by sampling stack traces at a timed interval.
@@ -76,28 +76,7 @@ struct Opts {
     common: Common,
 }
 
-/// A frame as BCC prints it: the symbol without its offset, `[unknown]` when unresolved.
-pub fn frame_name(frame: &str) -> String {
-    let frame = frame.trim();
-    if frame.is_empty() || frame.starts_with("0x") {
-        return "[unknown]".into();
-    }
-    match frame.rsplit_once('+') {
-        Some((name, off)) if !name.is_empty() && off.chars().all(|c| c.is_ascii_alphanumeric()) => {
-            name.to_string()
-        }
-        _ => frame.to_string(),
-    }
-}
-
-fn frames(value: Option<&Value>) -> Vec<String> {
-    match value {
-        Some(Value::Stack(stack)) => stack.frames.iter().map(|f| frame_name(f)).collect(),
-        _ => Vec::new(),
-    }
-}
-
-/// Options of the stack printer shared with stackcount.
+/// Options of profile's stack printer.
 #[derive(Debug, Clone, Copy)]
 pub struct StackStyle {
     pub kernel: bool,
@@ -107,95 +86,41 @@ pub struct StackStyle {
     pub folded: bool,
 }
 
-/// One stack of the map and how often it was seen.
-struct Sample {
-    kernel: Vec<String>,
-    user: Vec<String>,
-    comm: String,
-    pid: u64,
-    count: u64,
-}
-
-/// Renders a map keyed by `[kstack?, ustack?, comm, pid]` of counts, as BCC's profile does.
+/// Renders a map keyed by `[kstack(perf)?, ustack(perf)?, comm, pid]` of counts, as BCC's
+/// profile does.
 pub fn render_stacks(dump: &MapDump, json: bool, style: StackStyle) -> String {
-    let mut entries: Vec<Sample> = dump
-        .entries
-        .iter()
-        .map(|e| {
-            let mut key = e.key.iter();
-            let kernel = if style.kernel {
-                frames(key.next())
-            } else {
-                Vec::new()
-            };
-            let user = if style.user {
-                frames(key.next())
-            } else {
-                Vec::new()
-            };
-            let comm = match key.next() {
-                Some(Value::Str(s)) => s.clone(),
-                _ => String::new(),
-            };
-            let pid = key.next().map(as_u64).unwrap_or(0);
-            let count = match &e.value {
-                AggValue::Int(i) => *i as u64,
-                AggValue::UInt(u) => *u,
-                _ => 0,
-            };
-            Sample {
-                kernel,
-                user,
-                comm,
-                pid,
-                count,
-            }
-        })
-        .collect();
-    entries.sort_by_key(|e| e.count);
-    let mut text = String::new();
-    let annotate = |f: &String| {
+    let annotate = |f: &str| {
         if style.annotations {
             format!("{f}_[k]")
         } else {
-            f.clone()
+            f.to_string()
         }
     };
-    for Sample {
-        kernel,
-        user,
-        comm,
-        pid,
-        count,
-    } in entries
-    {
+    let delimited = style.delimited && style.kernel && style.user;
+    let mut text = String::new();
+    for c in stacks::counted(dump, style.kernel, style.user, false) {
+        let names = |f: &[stacks::Frame]| f.iter().map(|(_, n)| n.clone()).collect::<Vec<_>>();
         if json {
             let line = serde_json::json!({
-                "comm": comm, "pid": pid, "count": count,
-                "kernel_stack": kernel, "user_stack": user,
+                "comm": c.comm, "pid": c.pid, "count": c.count,
+                "kernel_stack": names(&c.kernel), "user_stack": names(&c.user),
             });
             text.push_str(&format!("{line}\n"));
         } else if style.folded {
-            let mut parts = vec![comm.replace(';', "_")];
-            parts.extend(user.iter().rev().cloned());
-            if style.delimited && style.kernel && style.user {
-                parts.push("-".into());
-            }
-            parts.extend(kernel.iter().rev().map(annotate));
-            text.push_str(&format!("{} {count}\n", parts.join(";")));
+            text.push_str(&c.folded(true, delimited, annotate));
         } else {
-            for f in &kernel {
+            for (_, f) in &c.kernel {
                 text.push_str(&format!("    {}\n", annotate(f)));
             }
-            if style.delimited && style.kernel && style.user {
+            if delimited {
                 text.push_str("    --\n");
             }
-            for f in &user {
+            for (_, f) in &c.user {
                 text.push_str(&format!("    {f}\n"));
             }
             text.push_str(&format!(
-                "    {:<16} {comm} ({pid})\n        {count}\n\n",
-                "-"
+                "    {:<16} {} ({})\n        {}\n\n",
+                "-", c.comm, c.pid, c.count
             ));
         }
     }
@@ -232,10 +157,10 @@ pub fn plan(args: &[OsString], _kernel: &dyn KernelInfo) -> Result<Plan, ToolErr
     let user = !o.kernel_stacks_only;
     let mut key = Vec::new();
     if kernel {
-        key.push("kstack");
+        key.push("kstack(perf)");
     }
     if user {
-        key.push("ustack");
+        key.push("ustack(perf)");
     }
     key.extend(["comm", "pid"]);
     let mut s = format!(
@@ -286,12 +211,31 @@ pub fn plan(args: &[OsString], _kernel: &dyn KernelInfo) -> Result<Plan, ToolErr
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::tools::stackcount::tests::dump;
+
+    fn style(folded: bool) -> StackStyle {
+        StackStyle {
+            kernel: true,
+            user: true,
+            delimited: true,
+            annotations: folded,
+            folded,
+        }
+    }
 
     #[test]
-    fn frames_lose_offsets() {
-        assert_eq!(frame_name("do_syscall_64+130"), "do_syscall_64");
-        assert_eq!(frame_name("  main+0x1f"), "main");
-        assert_eq!(frame_name("0x7f00aa"), "[unknown]");
-        assert_eq!(frame_name("std::rt::lang_start"), "std::rt::lang_start");
+    fn stacks_print_as_bcc_profile() {
+        assert_eq!(
+            render_stacks(&dump(), false, style(false)),
+            "    perf_syscall_enter\n    do_syscall_64\n    --\n    clock_nanosleep\n    [unknown]\n    -                sleep (77)\n        3\n\n"
+        );
+        assert_eq!(
+            render_stacks(&dump(), false, style(true)),
+            "sleep;[unknown];clock_nanosleep;-;do_syscall_64_[k];perf_syscall_enter_[k] 3\n"
+        );
+        let json: serde_json::Value =
+            serde_json::from_str(render_stacks(&dump(), true, style(false)).trim()).unwrap();
+        assert_eq!(json["kernel_stack"][0], "perf_syscall_enter");
+        assert_eq!(json["count"], 3);
     }
 }

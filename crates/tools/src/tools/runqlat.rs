@@ -123,8 +123,8 @@ pub fn plan(args: &[OsString], kernel: &dyn KernelInfo) -> Result<Plan, ToolErro
     let blank = !o.timestamp;
     let render = Box::new(move |dump: &scry_output::MapDump, json: bool| {
         let section = |key: &[Value]| match key {
-            [pid, comm] => format!("{label} = {} {}", hist::key_text(pid), hist::key_text(comm)),
-            [k] => format!("{label} = {}", hist::key_text(k)),
+            [pid, comm] => format!("{label} = {} {}", pid.to_text(), comm.to_text()),
+            [k] => format!("{label} = {}", k.to_text()),
             _ => String::new(),
         };
         let body = hist::render_map(dump, json, unit, key_names, &section);

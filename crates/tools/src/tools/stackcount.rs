@@ -4,12 +4,12 @@
 use std::ffi::OsString;
 
 use clap::Parser;
-use scry_output::{AggValue, MapDump, Value};
+use scry_output::MapDump;
 use scry_sema::KernelInfo;
 
-use crate::printer::as_u64;
 use crate::script::{self, Common, Predicate};
 use crate::spec::ProbeSpec;
+use crate::stacks;
 use crate::tools::funccount::schedule;
 use crate::{Plan, ToolError};
 
@@ -172,84 +172,8 @@ pub fn plan(args: &[OsString], kernel: &dyn KernelInfo) -> Result<Plan, ToolErro
     Ok(plan)
 }
 
-/// One frame of a perf-style stack (`ADDR sym+off (module)`): its address and BCC's name
-/// (`sym`, `sym+0xoff` with `offset`, `[unknown]` when unresolved).
-fn frame(text: &str, offset: bool) -> (u64, String) {
-    let text = text.trim();
-    let (addr, rest) = text.split_once(' ').unwrap_or((text, ""));
-    let addr = u64::from_str_radix(addr.trim_start_matches("0x"), 16).unwrap_or(0);
-    let symbol = match rest.rsplit_once(" (") {
-        Some((sym, module)) if module.ends_with(')') => sym,
-        _ => rest,
-    }
-    .trim();
-    if symbol.is_empty() || symbol.starts_with("0x") || symbol.starts_with('[') {
-        return (addr, "[unknown]".into());
-    }
-    let name = match symbol.rsplit_once('+') {
-        Some((name, off)) if !name.is_empty() => match off.parse::<u64>() {
-            Ok(n) if offset => format!("{name}+{n:#x}"),
-            Ok(_) => name.to_string(),
-            Err(_) => symbol.to_string(),
-        },
-        _ => symbol.to_string(),
-    };
-    (addr, name)
-}
-
-fn frames(value: Option<&Value>, offset: bool) -> Vec<(u64, String)> {
-    match value {
-        Some(Value::Stack(stack)) => stack.frames.iter().map(|f| frame(f, offset)).collect(),
-        _ => Vec::new(),
-    }
-}
-
-/// One counted stack.
-struct Counted {
-    kernel: Vec<(u64, String)>,
-    user: Vec<(u64, String)>,
-    comm: String,
-    pid: u64,
-    count: u64,
-}
-
 fn render(dump: &MapDump, json: bool, style: Style) -> String {
-    let mut stacks: Vec<Counted> = dump
-        .entries
-        .iter()
-        .map(|e| {
-            let mut key = e.key.iter();
-            let kernel = if style.kernel {
-                frames(key.next(), style.offset)
-            } else {
-                Vec::new()
-            };
-            let user = if style.user {
-                frames(key.next(), style.offset)
-            } else {
-                Vec::new()
-            };
-            let comm = match key.next() {
-                Some(Value::Str(s)) => s.clone(),
-                _ => String::new(),
-            };
-            let pid = key.next().map(as_u64).unwrap_or(0);
-            let count = match e.value {
-                AggValue::Int(i) => i.max(0) as u64,
-                AggValue::UInt(u) => u,
-                _ => 0,
-            };
-            Counted {
-                kernel,
-                user,
-                comm,
-                pid,
-                count,
-            }
-        })
-        .filter(|c| c.count > 0)
-        .collect();
-    stacks.sort_by_key(|c| c.count);
+    let stacks = stacks::counted(dump, style.kernel, style.user, style.offset);
     let mut text = String::new();
     if style.blank && !json {
         text.push('\n');
@@ -268,16 +192,7 @@ fn render(dump: &MapDump, json: bool, style: Style) -> String {
             }
             text.push_str(&format!("{object}\n"));
         } else if style.folded {
-            let mut parts = Vec::new();
-            if style.perpid {
-                parts.push(c.comm.replace(';', "_"));
-            }
-            parts.extend(c.user.iter().rev().map(|(_, n)| n.clone()));
-            if style.delimited {
-                parts.push("-".into());
-            }
-            parts.extend(c.kernel.iter().rev().map(|(_, n)| n.clone()));
-            text.push_str(&format!("{} {}\n", parts.join(";"), c.count));
+            text.push_str(&c.folded(style.perpid, style.delimited, str::to_string));
         } else {
             let line = |(addr, name): &(u64, String)| {
                 if style.verbose {
@@ -301,16 +216,16 @@ fn render(dump: &MapDump, json: bool, style: Style) -> String {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
-    use scry_output::{MapEntry, MapKind, Stack, StackMode};
+    use scry_output::{AggValue, MapEntry, MapKind, Stack, StackMode, Value};
     use scry_sema::kernel::StaticKernel;
 
     fn args(list: &[&str]) -> Vec<OsString> {
         list.iter().map(OsString::from).collect()
     }
 
-    fn stack(frames: &[&str]) -> Value {
+    pub(crate) fn stack(frames: &[&str]) -> Value {
         Value::Stack(Stack {
             mode: StackMode::Perf,
             frames: frames.iter().map(|f| f.to_string()).collect(),
@@ -331,7 +246,7 @@ mod tests {
         }
     }
 
-    fn dump() -> MapDump {
+    pub(crate) fn dump() -> MapDump {
         MapDump {
             name: "@stacks".into(),
             kind: MapKind::Count,
@@ -351,23 +266,6 @@ mod tests {
                 value: AggValue::UInt(3),
             }],
         }
-    }
-
-    #[test]
-    fn frames_parse() {
-        assert_eq!(
-            frame("ffffffff814b2b2d perf_syscall_enter+397", false),
-            (0xffffffff814b2b2d, "perf_syscall_enter".into())
-        );
-        assert_eq!(
-            frame("7efd491ea503 clock_nanosleep+35 (/usr/lib/libc.so.6)", true).1,
-            "clock_nanosleep+0x23"
-        );
-        assert_eq!(frame("55d975c81169 ", false).1, "[unknown]");
-        assert_eq!(
-            frame("0x55d975c81169", false),
-            (0x55d975c81169, "[unknown]".into())
-        );
     }
 
     #[test]

@@ -96,7 +96,7 @@ pub fn count(value: &AggValue) -> u64 {
 
 /// A key part or printf value as text (addresses, names, numbers).
 pub fn text(value: Option<&Value>) -> String {
-    value.map(crate::hist::key_text).unwrap_or_default()
+    value.map(scry_output::Value::to_text).unwrap_or_default()
 }
 
 /// Whether an address as text is IPv6 (BCC lists IPv4 flows before IPv6 ones).
